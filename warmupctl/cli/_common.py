@@ -1,0 +1,164 @@
+"""What every command shares: option types, loading the schedule, output and error handling."""
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+
+from ..engine import Schedule
+from ..errors import WarmupctlError
+from ..loading import load
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SCHEDULE_PANEL = "Schedule flags (override the spec, or the built-in default)"
+
+SpecArg = Annotated[
+    Optional[str],
+    typer.Argument(
+        help="Spec: a YAML file, '-' for stdin, or a preset name. Default: the built-in default.",
+        show_default=False,
+    ),
+]
+TotalOpt = Annotated[
+    Optional[str],
+    typer.Option("--total", help="Training length, warmup included: 100k, 90ep, '300B tokens'.",
+                 rich_help_panel=SCHEDULE_PANEL, show_default=False),
+]
+PeakOpt = Annotated[
+    Optional[str],
+    typer.Option("--peak-lr", help="Peak learning rate, e.g. 3e-4.",
+                 rich_help_panel=SCHEDULE_PANEL, show_default=False),
+]
+WarmupOpt = Annotated[
+    Optional[str],
+    typer.Option("--warmup", metavar="SHAPE:LENGTH",
+                 help="Warmup, e.g. linear:2000, cosine:2%, exponential:5ep, or none.",
+                 rich_help_panel=SCHEDULE_PANEL, show_default=False),
+]
+DecayOpt = Annotated[
+    Optional[str],
+    typer.Option("--decay", metavar="SHAPE[:FINAL_LR]",
+                 help="Decay after warmup, e.g. cosine:10%, linear:0, wsd:0, constant, inverse_sqrt.",
+                 rich_help_panel=SCHEDULE_PANEL, show_default=False),
+]
+TokensOpt = Annotated[
+    Optional[str],
+    typer.Option("--tokens-per-step", help="Tokens per optimizer step (for lengths in tokens).",
+                 rich_help_panel=SCHEDULE_PANEL, show_default=False),
+]
+EpochOpt = Annotated[
+    Optional[str],
+    typer.Option("--steps-per-epoch", help="Optimizer steps per epoch (for lengths in epochs).",
+                 rich_help_panel=SCHEDULE_PANEL, show_default=False),
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No notices on stderr (errors are still shown).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one error line on stderr; return the Exit(2) to raise."""
+    sys.stderr.write(f"warmupctl: error: {message}\n")
+    return typer.Exit(2)
+
+
+def notice(message: str, quiet: bool) -> None:
+    if not quiet:
+        sys.stderr.write(f"warmupctl: {message}\n")
+
+
+def handle_errors(fn: F) -> F:
+    """Map input errors to one stderr line and exit 2, Ctrl-C to exit 130 (CONTRACT §3)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except WarmupctlError as exc:
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("warmupctl: interrupted\n")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # the reader went away (e.g. `| head`): not an error of ours
+            try:
+                sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the final flush
+            except OSError:
+                pass
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _split(flag: str, value: str, second: str) -> tuple[str, str | None]:
+    shape, sep, rest = value.partition(":")
+    shape = shape.strip()
+    if not shape:
+        raise WarmupctlError(f"{flag} needs a shape, e.g. {flag} linear:2% (got {value!r})")
+    return shape, (rest.strip() if sep else None)
+
+
+def overrides(
+    total: str | None = None,
+    peak_lr: str | None = None,
+    warmup: str | None = None,
+    decay: str | None = None,
+    tokens_per_step: str | None = None,
+    steps_per_epoch: str | None = None,
+) -> dict[str, tuple[str, Any]]:
+    """Schedule flags as top-level spec keys: ``{key: (flag, value)}`` (value None removes)."""
+    out: dict[str, tuple[str, Any]] = {}
+    if total is not None:
+        out["total"] = ("--total", total)
+    if peak_lr is not None:
+        out["peak_lr"] = ("--peak-lr", peak_lr)
+        out["noam"] = ("--peak-lr", None)
+    if warmup is not None:
+        shape, length = _split("--warmup", warmup, "LENGTH")
+        if shape == "none":
+            out["warmup"] = ("--warmup", None)
+        else:
+            if length is None:
+                raise WarmupctlError(
+                    f"--warmup needs SHAPE:LENGTH, e.g. --warmup {shape}:2000 or {shape}:2%"
+                )
+            out["warmup"] = ("--warmup", {"shape": shape, "length": length})
+    if decay is not None:
+        shape, final = _split("--decay", decay, "FINAL_LR")
+        block: dict[str, Any] = {"shape": shape}
+        if final is not None:
+            block["final_lr"] = final
+        out["decay"] = ("--decay", block)
+    if tokens_per_step is not None:
+        out["tokens_per_step"] = ("--tokens-per-step", tokens_per_step)
+    if steps_per_epoch is not None:
+        out["steps_per_epoch"] = ("--steps-per-epoch", steps_per_epoch)
+    return out
+
+
+def load_schedule(spec: str | None, flags: dict[str, tuple[str, Any]], quiet: bool) -> Schedule:
+    """The schedule a command works on: SPEC (or the built-in default) with the flags applied."""
+    if spec is None:
+        if flags:
+            notice("no SPEC given: applying the flags to the built-in default schedule", quiet)
+        else:
+            notice("no SPEC given: using the built-in default schedule "
+                   "(2000-step linear warmup, cosine to 10%, 100k steps; see docs/spec.md)", quiet)
+    return load(spec, flags or None)
+
+
+def fmt_lr(x: float) -> str:
+    """A rate for people: 6e-04, 2.9985e-04, 0."""
+    if x == 0:
+        return "0"
+    mantissa, exponent = f"{x:.4e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")

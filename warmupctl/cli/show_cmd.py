@@ -1,0 +1,108 @@
+"""`warmupctl show`: a summary and a table of milestones."""
+
+from typing import Optional
+
+from rich.console import Console
+from rich.table import Table
+
+from ..summary import summarize
+from ..units import format_count
+from . import app
+from ._common import (
+    DecayOpt,
+    EpochOpt,
+    JsonOpt,
+    PeakOpt,
+    QuietOpt,
+    SpecArg,
+    TokensOpt,
+    TotalOpt,
+    WarmupOpt,
+    emit_json,
+    fmt_lr,
+    handle_errors,
+    load_schedule,
+    overrides,
+)
+
+
+@app.command()
+@handle_errors
+def show(
+    spec: SpecArg = None,
+    total: TotalOpt = None,
+    peak_lr: PeakOpt = None,
+    warmup: WarmupOpt = None,
+    decay: DecayOpt = None,
+    tokens_per_step: TokensOpt = None,
+    steps_per_epoch: EpochOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Summarise a schedule: total and warmup steps, peak, final rate, and its milestones."""
+    flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
+    schedule = load_schedule(spec, flags, quiet)
+    info = summarize(schedule)
+    if json:
+        info["spec"] = schedule.spec
+        emit_json(info)
+        return
+    console = Console(highlight=False)
+    _print_summary(console, info)
+
+
+def _tokens(x: Optional[float]) -> str:
+    return f"{format_count(x)} tokens" if x else ""
+
+
+def _print_summary(console: Console, info: dict) -> None:
+    title = info["name"] or "schedule"
+    if info["description"]:
+        title += f" — {info['description']}"
+    console.print(f"[bold]{title}[/bold]")
+    if info["source"]:
+        console.print(f"[dim]source: {info['source']}[/dim]")
+    if info["note"]:
+        console.print(f"[dim]note: {info['note']}[/dim]")
+    n = info["total_steps"]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    tot = f"{n:,} steps"
+    if info["total_tokens"]:
+        tot += f" ({_tokens(info['total_tokens'])}, {format_count(info['tokens_per_step'])}/step)"
+    grid.add_row("total", tot)
+    w = info["warmup_steps"]
+    if w:
+        warm = f"{w:,} steps, {info['warmup_fraction']:.3%} of the run, {info['warmup_shape']}"
+        if info["warmup_tokens"]:
+            warm += f", {_tokens(info['warmup_tokens'])}"
+    else:
+        warm = "none (starts at the peak)"
+    grid.add_row("warmup", warm)
+    if info["decay_shape"]:
+        grid.add_row("decay", info["decay_shape"])
+    grid.add_row("peak", f"{fmt_lr(info['peak_lr'])} first at step {info['peak_step']:,}")
+    grid.add_row("final", f"{fmt_lr(info['final_lr'])} at step {n - 1:,}")
+    grid.add_row("sum of rates", f"{info['sum_lr']:.6g}  (mean {info['sum_lr'] / n:.4g})")
+    console.print(grid)
+    table = Table(title="milestones", title_justify="left", show_edge=False)
+    table.add_column("milestone")
+    table.add_column("step", justify="right")
+    table.add_column("% of run", justify="right")
+    has_tokens = any(r["tokens"] for r in info["milestones"])
+    has_epochs = any(r["epoch"] is not None for r in info["milestones"])
+    if has_tokens:
+        table.add_column("tokens", justify="right")
+    if has_epochs:
+        table.add_column("epoch", justify="right")
+    table.add_column("lr", justify="right")
+    for row in info["milestones"]:
+        cells = [row["label"], f"{row['step']:,}", f"{row['fraction']:.2%}"]
+        if has_tokens:
+            cells.append(format_count(row["tokens"]) if row["tokens"] else "0")
+        if has_epochs:
+            cells.append(f"{row['epoch']:.3g}")
+        cells.append(fmt_lr(row["lr"]))
+        table.add_row(*cells)
+    console.print(table)

@@ -1,0 +1,392 @@
+"""The schedule engine: phases of closed-form shapes, evaluated with NumPy.
+
+Pure: no I/O, no printing. A :class:`Schedule` is an ordered list of :class:`Phase` objects that
+tile the steps ``0 … N−1``. Step convention (CONTRACT §1, docs/spec.md): ``lr(t)`` is the rate used
+by optimizer step ``t``; a phase starting at ``s`` with length ``L`` has progress
+``p = (t − s) / L`` in ``[0, 1)``. Every evaluation — one step, a window ``[a, b)`` or the whole
+curve — runs the same vectorised code, so all three give identical floats.
+
+Where a reference library computes the same curve, each shape follows its order of floating-point
+operations (named in the shape's docstring), so the two agree to the last bit or within a few ulps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+FloatArray = np.ndarray
+IntArray = np.ndarray
+
+#: steps evaluated per chunk when walking long schedules
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One piece of a schedule: ``shape`` from rate ``a`` to rate ``b`` over ``[start, start+length)``.
+
+    ``length`` is the length of the formula; the phase may be cut short by the end of the run
+    (a decay horizon longer than the run gives a truncated curve).
+    """
+
+    shape: str
+    start: int
+    length: int
+    a: float
+    b: float
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    role: str = "phase"  # warmup | decay | hold | phase
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+    def evaluate(self, t: IntArray) -> FloatArray:
+        return SHAPES[self.shape](t, self)
+
+    def end_value(self) -> float:
+        """The rate this phase hands on to the next one (the value at p = 1)."""
+        if self.shape in TARGETED:
+            return self.b
+        return float(self.evaluate(np.array([self.end], dtype=np.int64))[0])
+
+
+def _progress(t: IntArray, ph: Phase) -> IntArray:
+    x = t - ph.start
+    if ph.params.get("skip_zero"):
+        x = x + 1
+    return x
+
+
+# --------------------------------------------------------------------------------------------
+# Shapes. Each takes the int64 steps and the phase and returns float64 rates.
+# --------------------------------------------------------------------------------------------
+
+
+def _mix(a: float, b: float, wa: FloatArray) -> FloatArray:
+    """``a·wa + b·(1 − wa)``: exact at both ends (``wa = 1`` gives ``a``, ``wa = 0`` gives ``b``),
+    and the same operations as the reference libraries when one end is 0 (``peak·λ``)."""
+    if a == b:
+        return np.full(np.shape(wa), a, dtype=np.float64)
+    return a * wa + b * (1.0 - wa)
+
+
+def linear(t: IntArray, ph: Phase) -> FloatArray:
+    """Linear: ``a + (b − a)·p``.
+
+    Rising, the weight of the target is ``x/L`` (HF ``get_linear_schedule_with_warmup`` warmup:
+    ``base·k/W``). Falling, the weight of the start is the remaining fraction ``(L − x)/L``, counted
+    exactly in steps (HF ``linear`` decay: ``base·(T − k)/(T − W)``), so the last steps keep their
+    relative precision. With ``skip_zero`` the progress is ``(t + 1 − s)/L``.
+    Sources: seed formula ``peak·min(1, t/T_w)``; Goyal et al. 2017 §2.2 (gradual warmup).
+    """
+    x = _progress(t, ph)
+    L = ph.length
+    if ph.b >= ph.a:
+        return _mix(ph.b, ph.a, x / L)
+    return _mix(ph.a, ph.b, (L - x) / L)
+
+
+def constant(t: IntArray, ph: Phase) -> FloatArray:
+    """Constant: ``a`` for every step of the phase; the next phase starts from ``b``.
+
+    As a warmup this is Goyal et al. 2017 §2.2 "constant warmup" (a low rate, then a jump to the
+    peak) and T5's constant 0.01 for the first 10^4 steps (Raffel et al. 2020 §3.1.2).
+    """
+    return np.full(t.shape, ph.a, dtype=np.float64)
+
+
+def cosine(t: IntArray, ph: Phase) -> FloatArray:
+    """Half cosine from ``a`` to ``b``: ``b + (a − b)·½(1 + cos πp)`` = ``a + (b − a)·½(1 − cos πp)``.
+
+    Falling, the weight of the start is ``0.5·(1 + cos(π·p))`` — HF ``cosine`` /
+    ``cosine_with_min_lr`` (Loshchilov & Hutter 2017, SGDR, Eq. 5). Rising (cosine warmup), the
+    weight of the target is ``0.5·(1 − cos(π·p))`` — HF WSD ``warmup_type="cosine"``.
+    """
+    x = _progress(t, ph)
+    p = x / ph.length
+    if ph.b >= ph.a:
+        return _mix(ph.b, ph.a, 0.5 * (1.0 - np.cos(np.pi * p)))
+    return _mix(ph.a, ph.b, 0.5 * (1.0 + np.cos(np.pi * p)))
+
+
+def polynomial(t: IntArray, ph: Phase) -> FloatArray:
+    """Polynomial. Rising (warmup): ``a + (b − a)·p^power``. Falling (decay):
+    ``b + (a − b)·(1 − p)^power``, with ``1 − p`` evaluated as ``1 − x/L`` like HF
+    ``get_polynomial_decay_schedule_with_warmup`` (``(lr_init − lr_end)·pct_remaining^power + lr_end``).
+    """
+    x = _progress(t, ph)
+    power = float(ph.params.get("power", 1.0))
+    if ph.b >= ph.a:
+        return _mix(ph.b, ph.a, (x / ph.length) ** power)
+    return (ph.a - ph.b) * (1 - x / ph.length) ** power + ph.b
+
+
+def exponential(t: IntArray, ph: Phase) -> FloatArray:
+    """Exponential. With ``gamma`` (decay): ``a·gamma^((t − s)/every)`` (``every`` default 1, as
+    ``torch.optim.lr_scheduler.ExponentialLR`` and optax ``exponential_decay``), never below ``b``
+    when ``b < a`` is given as a floor. With ``tau`` (warmup): ``a + (b − a)·(1 − e^{−(t−s)/τ})``,
+    the ``ExponentialWarmup`` of pytorch_warmup (Ma & Yarats 2019); τ defaults to L/5, so the rate is
+    ≈99.3% of the way at the end of the phase and the next phase starts at its own value.
+    """
+    x = _progress(t, ph)
+    if "gamma" in ph.params:
+        every = float(ph.params.get("every", 1))
+        out = ph.a * np.power(float(ph.params["gamma"]), x / every)
+        if ph.b < ph.a and ph.params.get("floor", False):
+            out = np.maximum(out, ph.b)
+        return out
+    tau = float(ph.params.get("tau") or ph.length / 5.0)
+    return _mix(ph.b, ph.a, 1.0 - np.exp(-x / tau))
+
+
+def inverse_sqrt(t: IntArray, ph: Phase) -> FloatArray:
+    """Inverse square root: ``a·sqrt(c / (t − s + c))`` with timescale ``c``.
+
+    Evaluated as ``a·(1/sqrt((t − s + c)/c))``, HF ``get_inverse_sqrt_schedule``. With ``c`` equal to
+    the warmup length and ``a`` the peak this is the Noam tail ``d^-0.5·t^-0.5`` (Vaswani et al.
+    2017, Eq. 3); fairseq ``inverse_sqrt`` and Megatron ``inverse-square-root`` are the same curve.
+    A floor ``b`` (Megatron ``min_lr``) is applied when ``b > 0``.
+    """
+    x = t - ph.start
+    c = int(ph.params["timescale"])
+    out = ph.a * (1.0 / np.sqrt((x + c) / c))
+    if ph.b > 0:
+        out = np.maximum(out, ph.b)
+    return out
+
+
+def step(t: IntArray, ph: Phase) -> FloatArray:
+    """Step: ``a·gamma^(number of milestones ≤ t)``; milestones are absolute steps of the run.
+
+    ``torch.optim.lr_scheduler.MultiStepLR`` (the rate changes *at* the milestone); Goyal et al.
+    2017 §5.1 (÷10 at epochs 30, 60, 80); He et al. 2016.
+    """
+    milestones = np.asarray(ph.params.get("milestones", ()), dtype=np.int64)
+    passed = np.searchsorted(milestones, t, side="right")
+    return ph.a * np.power(float(ph.params.get("gamma", 0.1)), passed)
+
+
+def _cooldown(q: FloatArray, kind: str) -> FloatArray:
+    if kind == "linear":
+        return 1.0 - q
+    if kind == "cosine":
+        return 0.5 * (1.0 + np.cos(np.pi * q))
+    if kind == "1-sqrt":
+        return 1.0 - np.sqrt(q)
+    raise ValueError(kind)  # pragma: no cover - validated by the spec
+
+
+def wsd(t: IntArray, ph: Phase) -> FloatArray:
+    """Warmup-stable-decay tail: ``a`` until the cooldown, then ``b + (a − b)·g(q)`` over the last
+    ``cooldown`` steps, ``q = (t − s_c)/C``, with ``g`` = linear ``1 − q``, cosine ``½(1 + cos πq)``
+    or 1-sqrt ``1 − √q``.
+
+    HF ``get_wsd_schedule`` (``factor·(1 − m) + m``), Hägele et al. 2024 §3 (1-sqrt cooldown),
+    Hu et al. 2024 (MiniCPM) §4.
+    """
+    x = t - ph.start
+    cool = int(ph.params["cooldown"])
+    stable = ph.length - cool
+    q = (x - stable) / max(1, cool)
+    g = _cooldown(np.clip(q, 0.0, None), str(ph.params.get("cooldown_shape", "linear")))
+    return np.where(x < stable, ph.a, _mix(ph.a, ph.b, g))
+
+
+def cosine_restarts(t: IntArray, ph: Phase) -> FloatArray:
+    """Cosine with warm restarts (SGDR, Loshchilov & Hutter 2017): in cycle ``i`` of length
+    ``P·m^i`` the rate falls from ``a·d^i`` to ``b`` as ``b + (a·d^i − b)·½(1 + cos(π·t_cur/T_i))``.
+
+    With ``cycles: n`` the horizon holds n equal cycles and the phase is evaluated as HF
+    ``cosine_with_restarts``: ``½(1 + cos(π·((n·p) mod 1)))``. ``period_mult`` (m) and
+    ``cycle_decay`` (d) follow timm ``CosineLRScheduler`` (``cycle_mul``, ``cycle_decay``).
+    """
+    x = (t - ph.start).astype(np.float64)
+    decay = float(ph.params.get("cycle_decay", 1.0))
+    if "cycles" in ph.params:
+        n = float(ph.params["cycles"])
+        y = n * (x / ph.length)
+        frac = y % 1.0
+        i = np.floor(y)
+    else:
+        period = float(ph.params["period"])
+        mult = float(ph.params.get("period_mult", 1.0))
+        if mult == 1.0:
+            i = np.floor(x / period)
+            frac = (x - i * period) / period
+        else:
+            i = np.floor(np.log(1.0 - x / period * (1.0 - mult)) / math.log(mult))
+            # guard the float log against landing one cycle off at a boundary
+            start_i = period * (mult**i - 1.0) / (mult - 1.0)
+            i = np.where(start_i > x, i - 1, i)
+            start_i = period * (mult**i - 1.0) / (mult - 1.0)
+            nxt = period * (mult ** (i + 1) - 1.0) / (mult - 1.0)
+            i = np.where(nxt <= x, i + 1, i)
+            start_i = period * (mult**i - 1.0) / (mult - 1.0)
+            frac = (x - start_i) / (period * mult**i)
+    top = ph.a * decay**i if decay != 1.0 else ph.a
+    w = 0.5 * (1.0 + np.cos(np.pi * frac))
+    return top * w + ph.b * (1.0 - w)
+
+
+SHAPES: dict[str, Callable[[IntArray, Phase], FloatArray]] = {
+    "linear": linear,
+    "constant": constant,
+    "cosine": cosine,
+    "polynomial": polynomial,
+    "exponential": exponential,
+    "inverse_sqrt": inverse_sqrt,
+    "step": step,
+    "wsd": wsd,
+    "cosine_restarts": cosine_restarts,
+}
+
+#: shapes whose end value is their target ``b`` (the others hand on the value the formula reaches)
+TARGETED = {"linear", "constant", "cosine", "polynomial", "wsd", "cosine_restarts"}
+
+
+class Schedule:
+    """A learning-rate schedule over ``total_steps`` optimizer steps.
+
+    >>> from warmupctl.engine import Phase, Schedule
+    >>> s = Schedule(10, [Phase("linear", 0, 3, 0.0, 1.0, role="warmup"),
+    ...                   Phase("cosine", 3, 7, 1.0, 0.0, role="decay")])
+    >>> [round(v, 4) for v in s.curve()]
+    [0.0, 0.3333, 0.6667, 1.0, 0.9505, 0.8117, 0.6113, 0.3887, 0.1883, 0.0495]
+    """
+
+    def __init__(
+        self,
+        total_steps: int,
+        phases: list[Phase],
+        *,
+        name: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        if total_steps < 1:
+            raise ValueError("a schedule needs at least one step")
+        if not phases or phases[0].start != 0:
+            raise ValueError("phases must start at step 0")
+        for prev, nxt in zip(phases, phases[1:], strict=False):
+            if nxt.start != prev.end:
+                raise ValueError("phases must be contiguous")
+        if phases[-1].end < total_steps:
+            raise ValueError("phases must cover the run")
+        self.total_steps = int(total_steps)
+        self.phases = tuple(p for p in phases if p.start < total_steps)
+        self._starts = np.array([p.start for p in self.phases], dtype=np.int64)
+        self.name = name
+        self.meta: Mapping[str, Any] = MappingProxyType(dict(meta or {}))
+
+    # -- evaluation ----------------------------------------------------------------------------
+
+    def at(self, steps: IntArray) -> FloatArray:
+        """Rates at an array of steps (any order); every step must be in ``0 … N−1``."""
+        t = np.asarray(steps, dtype=np.int64)
+        if t.size and (t.min() < 0 or t.max() >= self.total_steps):
+            raise IndexError(f"steps must lie in 0 … {self.total_steps - 1}")
+        flat = t.reshape(-1)
+        out = np.empty(flat.shape, dtype=np.float64)
+        which = np.searchsorted(self._starts, flat, side="right") - 1
+        for k in np.unique(which):
+            sel = which == k
+            out[sel] = self.phases[k].evaluate(flat[sel])
+        return out.reshape(t.shape)
+
+    def window(self, a: int, b: int) -> FloatArray:
+        """Rates for the steps ``[a, b)``, contiguous, clipped to the run."""
+        a = max(0, int(a))
+        b = min(self.total_steps, int(b))
+        if b <= a:
+            return np.empty(0, dtype=np.float64)
+        out = np.empty(b - a, dtype=np.float64)
+        for ph in self.phases:
+            lo = max(a, ph.start)
+            hi = min(b, ph.end, self.total_steps)
+            if lo < hi:
+                out[lo - a : hi - a] = ph.evaluate(np.arange(lo, hi, dtype=np.int64))
+        return out
+
+    def curve(self) -> FloatArray:
+        """The rate at every step ``0 … N−1`` (for long runs prefer :meth:`chunks`)."""
+        return self.window(0, self.total_steps)
+
+    def lr(self, step: Any) -> Any:
+        """The rate at ``step`` (an int gives a float; an array gives an array)."""
+        if np.ndim(step) == 0:
+            return float(self.at(np.array([int(step)]))[0])
+        return self.at(np.asarray(step))
+
+    def sampled_steps(self, every: int = 1) -> Iterator[IntArray]:
+        """Chunks of the steps ``0, K, 2K, …`` below N, then ``N − 1`` if the stride misses it,
+        so a sampled export always ends on the last step (CONTRACT §5)."""
+        every = max(1, int(every))
+        n = self.total_steps
+        count = (n - 1) // every + 1
+        for j0 in range(0, count, CHUNK):
+            yield np.arange(j0, min(count, j0 + CHUNK), dtype=np.int64) * every
+        if (n - 1) % every:
+            yield np.array([n - 1], dtype=np.int64)
+
+    def chunks(self, every: int = 1) -> Iterator[tuple[IntArray, FloatArray]]:
+        """(steps, rates) in chunks of at most ~10^6 points: bounded memory for any run length."""
+        for steps in self.sampled_steps(every):
+            if every == 1 and steps.size > 1:
+                yield steps, self.window(int(steps[0]), int(steps[-1]) + 1)
+            else:
+                yield steps, self.at(steps)
+
+    # -- what the spec said (empty for a Schedule built by hand) --------------------------------
+
+    @property
+    def warmup_steps(self) -> int:
+        return int(self.meta.get("warmup_steps", 0))
+
+    @property
+    def peak_lr(self) -> float:
+        """The declared peak (``peak_lr``, or the Noam peak), else the largest phase rate."""
+        if self.meta.get("peak_lr") is not None:
+            return float(self.meta["peak_lr"])
+        return max(max(p.a, p.b) for p in self.phases)
+
+    @property
+    def source(self) -> str | None:
+        return self.meta.get("source")
+
+    @property
+    def description(self) -> str | None:
+        return self.meta.get("description")
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The schedule as an explicit-phases spec with every length in steps."""
+        return dict(self.meta.get("resolved", {}))
+
+    # -- summaries -----------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, float | int]:
+        """Peak and where it is first reached, final rate and the sum of all rates (chunked)."""
+        peak = -math.inf
+        peak_step = 0
+        partial_sums = []
+        for steps, rates in self.chunks():
+            k = int(np.argmax(rates))
+            if rates[k] > peak:
+                peak = float(rates[k])
+                peak_step = int(steps[k])
+            partial_sums.append(float(np.sum(rates)))
+        return {
+            "peak_lr": peak,
+            "peak_step": peak_step,
+            "final_lr": self.lr(self.total_steps - 1),
+            "sum_lr": math.fsum(partial_sums),
+        }
+
+    def __repr__(self) -> str:
+        return f"Schedule(name={self.name!r}, total_steps={self.total_steps}, phases={len(self.phases)})"

@@ -1,0 +1,73 @@
+"""Domain errors.
+
+Every problem a user can cause (a bad spec, a missing file, a step outside the run) is raised as a
+:class:`WarmupctlError`. The CLI maps all of them to one short message on stderr and exit code 2;
+library callers can catch them like any exception. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class WarmupctlError(Exception):
+    """Base class of every error caused by input: the CLI turns it into exit code 2."""
+
+    exit_code = 2
+
+
+class SpecError(WarmupctlError):
+    """A spec that cannot be turned into a schedule.
+
+    Carries the key path (``warmup.length``), where it is in the YAML text (1-based line and
+    column, when known), what was expected, and a suggestion.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+        origin: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        self.hint = hint
+        self.origin = origin
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.origin:
+            where = self.origin
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        key = f"{self.path}: " if self.path else ""
+        text = f"{where}{key}{self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class OutputError(WarmupctlError):
+    """An output file could not be written (read-only folder, full disk, ...)."""
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """The closest of ``choices`` to ``word``, as a 'did you mean' hint, or None."""
+    options = list(choices)
+    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return None

@@ -1,0 +1,89 @@
+"""Where specs come from: a YAML file, stdin (``-``), a preset name, a mapping, or flags.
+
+This is the I/O edge of the library; the parsing itself is pure (:mod:`warmupctl.spec`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import presets, yamltext
+from .engine import Schedule
+from .errors import SpecError, WarmupctlError, suggest
+from .spec import default_spec, parse
+
+
+def read_source(source: str) -> tuple[str, str]:
+    """The YAML text of a SPEC argument and a name for messages: ``-``, a path, or a preset."""
+    if source == "-":
+        data = sys.stdin.read()
+        return data, "<stdin>"
+    path = Path(source)
+    if path.is_file():
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise WarmupctlError(f"cannot read {source}: {exc.strerror or exc}") from None
+        if len(raw) > yamltext.MAX_BYTES:
+            raise SpecError(f"the file is {len(raw):,} bytes; specs are limited to "
+                            f"{yamltext.MAX_BYTES:,}", origin=source)
+        try:
+            return raw.decode("utf-8"), source
+        except UnicodeDecodeError:
+            raise SpecError("the file is not UTF-8 text", origin=source) from None
+    if path.is_dir():
+        raise WarmupctlError(f"{source} is a folder, not a spec file")
+    if presets.exists(source):
+        return presets.text(source), f"preset:{source}"
+    looks_like_path = os.sep in source or source.endswith((".yaml", ".yml", ".json"))
+    if looks_like_path:
+        raise WarmupctlError(f"no such file: {source}")
+    hint = suggest(source, presets.names())
+    raise WarmupctlError(
+        f"{source!r} is neither a file nor a preset"
+        + (f" ({hint})" if hint else "")
+        + "; `warmupctl presets` lists the presets"
+    )
+
+
+def load_data(source: str) -> tuple[Any, yamltext.Positions, str]:
+    text, origin = read_source(source)
+    data, positions = yamltext.load(text, origin)
+    return data, positions, origin
+
+
+def load(
+    source: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Schedule:
+    """A :class:`Schedule` from a YAML path, ``-``, a preset name or a spec mapping.
+
+    ``None`` gives the built-in default schedule. ``overrides`` replace top-level keys (this is how
+    command-line flags such as ``--total`` are applied); a key set to ``None`` is removed.
+    """
+    positions: yamltext.Positions = {}
+    origin: str | None = None
+    if source is None:
+        data: Any = default_spec()
+        origin = "built-in default"
+    elif isinstance(source, Mapping):
+        data = source
+    else:
+        data, positions, origin = load_data(os.fspath(source))
+    flags: dict[str, str] = {}
+    if overrides:
+        if not isinstance(data, Mapping):
+            # let the parser report the bad top level
+            return parse(data, positions, origin)
+        data = dict(data)
+        for key, (flag, value) in overrides.items():
+            flags[key] = flag
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+    return parse(data, positions, origin, flags)

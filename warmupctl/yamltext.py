@@ -1,0 +1,116 @@
+"""Safe YAML reading that remembers where every key is.
+
+Pure: text in, data and positions out. Only YAML's safe types are built (``yaml.SafeLoader``);
+tags such as ``!!python/object`` are refused, and so are documents whose aliases expand to more
+nodes than any real spec has (the "billion laughs" alias bomb).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+
+#: positions[path] = (line, column), both 1-based; path is a tuple of keys and list indices
+Positions = dict[tuple[Any, ...], tuple[int, int]]
+
+MAX_NODES = 20_000
+MAX_BYTES = 1_000_000
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def load(text: str, origin: str = "<spec>") -> tuple[Any, Positions]:
+    """Parse one YAML document; return its data and the position of every key and item."""
+    if len(text) > MAX_BYTES:
+        raise SpecError(
+            f"the spec is {len(text):,} characters long; specs are limited to {MAX_BYTES:,}",
+            origin=origin,
+        )
+    loader = yaml.SafeLoader(text)
+    try:
+        return _load(loader, origin)
+    except RecursionError:
+        raise SpecError("the spec is nested too deeply to be a schedule", origin=origin) from None
+    finally:
+        loader.dispose()
+
+
+def _load(loader: yaml.SafeLoader, origin: str) -> tuple[Any, Positions]:
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        raise SpecError(
+            f"invalid YAML: {problem}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            origin=origin,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {exc}", origin=origin) from None
+    if node is None:
+        raise SpecError(
+            "the spec is empty", hint="a spec is a mapping with at least total and peak_lr",
+            origin=origin,
+        )
+    _check_size(node, origin)
+    positions: Positions = {}
+    _collect(node, (), positions)
+    try:
+        data = loader.construct_document(node)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise SpecError(
+            f"unsupported YAML: {exc.problem}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint="specs use plain YAML: mappings, lists, numbers and strings, no tags",
+            origin=origin,
+        ) from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        raise SpecError(f"invalid YAML value: {exc}", origin=origin) from None
+    return data, positions
+
+
+def _check_size(root: yaml.Node, origin: str) -> None:
+    """Count nodes with aliases expanded, stopping early, to refuse alias bombs."""
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise SpecError(
+                f"the spec expands to more than {MAX_NODES:,} YAML nodes "
+                "(nested aliases?); refusing to read it",
+                line=root.start_mark.line + 1,
+                origin=origin,
+            )
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.append(k)
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _collect(node: yaml.Node, path: tuple[Any, ...], out: Positions) -> None:
+    out.setdefault(path, _mark(node))
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value if isinstance(k, yaml.ScalarNode) else None
+            if key is None:
+                continue
+            out[path + (key,)] = _mark(k)
+            # keys nested under this one point at their own lines
+            _collect(v, path + (key,), out)
+            out[path + (key,)] = _mark(k)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _collect(item, path + (i,), out)
