@@ -31,13 +31,24 @@ def load(text: str, origin: str = "<spec>") -> tuple[Any, Positions]:
             f"the spec is {len(text):,} characters long; specs are limited to {MAX_BYTES:,}",
             origin=origin,
         )
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # e.g. control characters, caught by the reader up front
+        raise SpecError(f"invalid YAML: {_problem(exc)}", origin=origin) from None
     try:
         return _load(loader, origin)
     except RecursionError:
         raise SpecError("the spec is nested too deeply to be a schedule", origin=origin) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {_problem(exc)}", origin=origin) from None
     finally:
         loader.dispose()
+
+
+def _problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"character #x{exc.character:04x} is not allowed in YAML"
+    return getattr(exc, "problem", None) or str(exc).splitlines()[0]
 
 
 def _load(loader: yaml.SafeLoader, origin: str) -> tuple[Any, Positions]:

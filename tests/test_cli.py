@@ -1,0 +1,331 @@
+"""The commands as users run them: stdout, stderr and exit codes checked separately."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import warmupctl
+from warmupctl.cli import app
+
+runner = CliRunner()
+ENV = {"NO_COLOR": "1", "COLUMNS": "120"}
+
+# The HF `cosine` golden row (anchors-schedules.md §2.0: T=10, W=3, peak=1), computed by hand:
+# k/3 for k < 3, then ½(1 + cos(π(k−3)/7)).
+GOLDEN_COSINE = [0.0, 1 / 3, 2 / 3, 1.0] + [
+    0.5 * (1 + np.cos(np.pi * (k - 3) / 7)) for k in range(4, 10)
+]
+SMALL = ["--total", "10", "--peak-lr", "1.0", "--warmup", "linear:3", "--decay", "cosine"]
+
+
+def run(*args, input=None):
+    return runner.invoke(app, list(args), input=input, env=ENV)
+
+
+def test_version():
+    r = run("--version")
+    assert r.exit_code == 0
+    assert r.stdout.strip() == f"warmupctl {warmupctl.__version__}"
+
+
+def test_no_args_shows_help():
+    r = run()
+    assert "Usage" in r.output
+
+
+@pytest.mark.parametrize("command", ["show", "lr", "export", "presets", "presets show"])
+def test_help_everywhere(command):
+    r = run(*command.split(), "--help")
+    assert r.exit_code == 0, r.output
+    assert "Usage" in r.stdout
+
+
+def test_show_default_says_so_on_stderr():
+    r = run("show")
+    assert r.exit_code == 0
+    assert "built-in default" in r.stderr
+    assert "100,000 steps" in r.stdout
+    assert "2,000 steps, 2.000% of the run, linear" in r.stdout
+    assert "\x1b[" not in r.stdout  # NO_COLOR
+
+
+def test_quiet_silences_the_notice():
+    r = run("show", "-q")
+    assert r.exit_code == 0 and r.stderr == ""
+
+
+def test_show_json_numbers():
+    r = run("show", "--json", "-q")
+    assert r.exit_code == 0
+    info = json.loads(r.stdout)
+    assert info["total_steps"] == 100_000
+    assert info["warmup_steps"] == 2000
+    assert info["warmup_fraction"] == 0.02
+    assert info["peak_lr"] == 3e-4 and info["peak_step"] == 2000
+    # final: cosine from 3e-4 to 3e-5 over 98,000 steps, one step before its end
+    expected_final = 3e-5 + (3e-4 - 3e-5) * 0.5 * (1 + np.cos(np.pi * 97_999 / 98_000))
+    assert info["final_lr"] == pytest.approx(expected_final, rel=1e-12)
+    labels = [m["label"] for m in info["milestones"]]
+    assert labels == ["start", "end of warmup", "25% of run", "50% of run", "75% of run",
+                      "last step"]
+    assert info["spec"]["phases"][0] == {"shape": "linear", "length": 2000, "from": 0.0,
+                                         "to": 3e-4}
+
+
+def test_show_preset_in_tokens():
+    r = run("show", "gpt3-small", "--json")
+    info = json.loads(r.stdout)
+    assert info["total_steps"] == 600_000
+    assert info["warmup_tokens"] == 375e6
+    assert info["warmup_fraction"] == 0.00125
+    ends = [m for m in info["milestones"] if m["label"] == "end of decay"]
+    assert ends and ends[0]["step"] == 520_750 and ends[0]["tokens"] == 260.375e9
+    assert r.stderr == ""
+    text = run("show", "gpt3-small").stdout
+    assert "375M tokens" in text and "Table 2.1" in text
+
+
+def test_show_flags_override_a_spec():
+    r = run("show", "gpt3-small", "--total", "1000", "--warmup", "linear:10%", "--json")
+    assert r.exit_code == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["total_steps"] == 1000 and info["warmup_steps"] == 100
+
+
+def test_lr_prints_exact_floats():
+    r = run("lr", *SMALL, "0", "1", "2", "3", "4", "9")
+    assert r.exit_code == 0, r.stderr
+    values = [float(line) for line in r.stdout.splitlines()]
+    assert values == pytest.approx([GOLDEN_COSINE[k] for k in (0, 1, 2, 3, 4, 9)], rel=1e-15)
+    assert r.stdout.splitlines()[1] == repr(1 / 3)
+
+
+def test_lr_preset_with_step_units_and_json():
+    r = run("lr", "gpt3-small", "375Mtok", "50%", "--json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["step"] == [750, 300_000]
+    assert out["lr"][0] == 6e-4
+
+
+def test_lr_out_of_range_is_a_usage_error():
+    r = run("lr", "gpt3-small", "600000")
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert "outside the run" in r.stderr and "599,999" in r.stderr
+
+
+def test_lr_without_steps():
+    r = run("lr", "gpt3-small")
+    assert r.exit_code == 2 and "at least one step" in r.stderr
+
+
+def test_lr_from_stdin():
+    spec = "total: 10\npeak_lr: 1.0\nwarmup: {shape: linear, length: 3}\ndecay: {shape: cosine}\n"
+    r = run("lr", "-", "4", input=spec)
+    assert r.exit_code == 0, r.stderr
+    assert float(r.stdout) == pytest.approx(GOLDEN_COSINE[4], rel=1e-15)
+
+
+def test_bad_spec_file_gives_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("total: 10k\npeak_lr: 3.0e-4\nwarmup:\n  shape: linear\n  lenght: 2%\n")
+    r = run("show", str(bad))
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr.strip() == (
+        f"warmupctl: error: {bad}:5:3: warmup.lenght: unknown key (did you mean 'length'?)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["show", "no-such-file.yaml"], "no such file"),
+        (["show", "gpt3-smal"], "did you mean 'gpt3-small'?"),
+        (["show", "--warmup", "linear"], "--warmup needs SHAPE:LENGTH"),
+        (["show", "--warmup", "linaer:2%"], "did you mean 'linear'?"),
+        (["show", "--total", "lots"], "--total"),
+        (["show", "--decay", "cosine:200%"], "above the peak"),
+        (["export", "-f", "xml"], "unknown format"),
+        (["presets", "show", "gpt5"], "no preset named"),
+    ],
+)
+def test_usage_errors(args, fragment):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert fragment in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_export_json_every(tmp_path):
+    out = tmp_path / "s.json"
+    r = run("export", *SMALL, "-o", str(out), "--every", "4")
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(out.read_text())
+    assert data["format"] == "warmupctl.schedule/v1"
+    assert data["total_steps"] == 10 and data["every"] == 4
+    assert data["step"] == [0, 4, 8, 9]  # the last step is always included
+    assert data["lr"] == pytest.approx([GOLDEN_COSINE[k] for k in (0, 4, 8, 9)], rel=1e-15)
+    assert data["spec"]["total"] == 10
+
+
+def test_export_json_to_stdout_round_trips_bits():
+    r = run("export", "gpt3-small", "--every", "997")
+    data = json.loads(r.stdout)
+    s = warmupctl.load("gpt3-small")
+    assert data["step"][-1] == 599_999
+    assert len(data["step"]) == len(data["lr"]) == 599_999 // 997 + 2
+    for step, rate in zip(data["step"], data["lr"], strict=True):
+        assert rate == s.lr(step)  # bit-exact after the text round trip
+
+
+def test_export_csv(tmp_path):
+    out = tmp_path / "s.csv"
+    r = run("export", *SMALL, "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "step,lr"
+    assert len(lines) == 11
+    rows = [line.split(",") for line in lines[1:]]
+    assert [int(a) for a, _ in rows] == list(range(10))
+    assert [float(b) for _, b in rows] == pytest.approx(GOLDEN_COSINE, rel=1e-15)
+
+
+def test_export_npy_format_from_extension(tmp_path):
+    out = tmp_path / "s.npy"
+    r = run("export", *SMALL, "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    arr = np.load(out)
+    assert arr.dtype == np.float64 and arr.shape == (10,)
+    np.testing.assert_allclose(arr, GOLDEN_COSINE, rtol=1e-15)
+
+
+def test_failed_export_leaves_the_old_file(tmp_path):
+    out = tmp_path / "s.json"
+    out.write_text("old content")
+    r = run("export", "--total", "10", "--warmup", "linear:20", "-o", str(out))
+    assert r.exit_code == 2
+    assert out.read_text() == "old content"
+    assert os.listdir(tmp_path) == ["s.json"]
+
+
+def test_export_interrupted_half_way_leaves_the_old_file(tmp_path, monkeypatch):
+    from warmupctl import export
+
+    out = tmp_path / "s.csv"
+    out.write_text("old content")
+
+    def broken(schedule, stream, every):
+        stream.write(b"step,lr\n0,0.0\n")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(export.WRITERS, "csv", broken)
+    r = run("export", "-q", "-o", str(out))
+    assert r.exit_code == 2
+    assert "no space left" in r.stderr
+    assert out.read_text() == "old content"
+    assert os.listdir(tmp_path) == ["s.csv"]
+
+
+def test_export_into_missing_folder(tmp_path):
+    r = run("export", "-q", "-o", str(tmp_path / "nope" / "s.json"))
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root can write into read-only folders, so the failure cannot happen")
+def test_export_into_read_only_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        r = run("export", "-q", "-o", str(folder / "s.json"))
+        assert r.exit_code == 2 and "permission denied" in r.stderr
+    finally:
+        folder.chmod(0o700)
+
+
+def test_presets_list_and_show():
+    r = run("presets", "--json")
+    assert r.exit_code == 0
+    rows = {row["name"]: row for row in json.loads(r.stdout)}
+    assert {"gpt3-small", "transformer-base", "resnet50-goyal"} <= set(rows)
+    assert all(row["source"] for row in rows.values())
+    assert rows["gpt3-small"]["warmup_steps"] == 750
+    r = run("presets", "show", "gpt3-small")
+    assert r.exit_code == 0 and "arXiv:2005.14165" in r.stdout
+    assert "Table 2.1" in run("presets").stdout
+
+
+# ---------------------------------------------------------------- the installed program
+
+
+def _entry_point():
+    exe = shutil.which("warmupctl", path=os.path.dirname(sys.executable))
+    return [exe] if exe else [sys.executable, "-m", "warmupctl"]
+
+
+def test_installed_entry_point():
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run(_entry_point() + ["lr", "gpt3-small", "750", "0"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "0.0006\n0.0\n"
+    proc = subprocess.run(_entry_point() + ["show", "nope.yaml"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == "warmupctl: error: no such file: nope.yaml\n"
+    assert proc.stdout == ""
+
+
+def test_python_dash_m():
+    proc = subprocess.run([sys.executable, "-m", "warmupctl", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("warmupctl ")
+
+
+def test_show_does_not_import_matplotlib():
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from warmupctl.cli import app\n"
+        "r = CliRunner().invoke(app, ['show', 'gpt3-small'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_export_to_stdout_pipe_closed_early():
+    proc = subprocess.Popen(_entry_point() + ["export", "-q", "-f", "csv"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    head = proc.stdout.read(20)
+    proc.stdout.close()
+    proc.wait(timeout=60)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert head.startswith(b"step,lr")
+    assert b"Traceback" not in err
+    assert proc.returncode == 0
+
+
+def test_library_load_matches_cli(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("total: 10\npeak_lr: 1.0\nwarmup: {shape: linear, length: 3}\n"
+                    "decay: {shape: cosine}\n")
+    s = warmupctl.load(spec)
+    np.testing.assert_allclose(s.curve(), GOLDEN_COSINE, rtol=1e-15)
+    buf = io.StringIO(run("export", str(spec), "-f", "csv").stdout)
+    assert buf.readline() == "step,lr\n"

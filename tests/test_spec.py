@@ -1,0 +1,265 @@
+"""The spec format: units, sugar vs phases, and one clear error per mistake (CONTRACT §2, §3)."""
+
+import math
+
+import pytest
+
+import warmupctl
+from warmupctl import yamltext
+from warmupctl.errors import SpecError
+from warmupctl.spec import parse
+from warmupctl.units import UnitError, Units, parse_length, parse_rate, to_steps
+
+
+def load_yaml(text: str):
+    data, pos = yamltext.load(text, "spec.yaml")
+    return parse(data, pos, "spec.yaml")
+
+
+# ---------------------------------------------------------------- units
+
+
+@pytest.mark.parametrize(
+    ("text", "units", "steps"),
+    [
+        ("2000", Units(), 2000),
+        ("2_000", Units(), 2000),
+        ("2k", Units(), 2000),
+        ("1.5M", Units(), 1_500_000),
+        ("3B", Units(), 3_000_000_000),
+        ("2T", Units(), 2 * 10**12),
+        ("2%", Units(total_steps=1000), 20),
+        ("7%", Units(total_steps=100), 7),  # exact: float ceil(100*0.07) would give 8
+        ("0.125%", Units(total_steps=600_000), 750),
+        ("0.1%", Units(total_steps=1001), 2),  # 1.001 → ceil → 2
+        ("5ep", Units(steps_per_epoch=5005), 25025),
+        ("5 epochs", Units(steps_per_epoch=157), 785),
+        ("0.5ep", Units(steps_per_epoch=3), 2),  # 1.5 → 2
+        ("375M tokens", Units(tokens_per_step=500_000), 750),
+        ("375Mtok", Units(tokens_per_step=500_000), 750),
+        ("1001 tokens", Units(tokens_per_step=100), 11),
+        ("1.2M samples", Units(batch_size=256), 4688),  # 4687.5 → 4688
+        (4000, Units(), 4000),
+    ],
+)
+def test_lengths_round_up_exactly(text, units, steps):
+    assert to_steps(parse_length(text), units) == steps
+
+
+@pytest.mark.parametrize("text", ["abc", "2x", "1.5.5", "", "k", "2%k", True, None, [1]])
+def test_bad_lengths(text):
+    with pytest.raises(UnitError):
+        parse_length(text)
+
+
+def test_fractional_steps_are_refused():
+    with pytest.raises(UnitError, match="whole number of steps"):
+        to_steps(parse_length("2.5"), Units())
+
+
+@pytest.mark.parametrize(
+    ("text", "peak", "value"),
+    [("3e-4", None, 3e-4), ("0.0003", None, 3e-4), (6.0e-4, None, 6e-4), ("10%", 6e-4, 6e-5),
+     (0, None, 0.0)],
+)
+def test_rates(text, peak, value):
+    assert parse_rate(text).resolve(peak) == pytest.approx(value, rel=1e-15)
+
+
+@pytest.mark.parametrize("text", ["-1e-3", "nan", "inf", float("nan"), float("inf"), -1, "fast"])
+def test_bad_rates(text):
+    with pytest.raises(UnitError):
+        parse_rate(text)
+
+
+# ---------------------------------------------------------------- sugar and phases
+
+
+def test_gpt3_small_in_tokens():
+    s = load_yaml(
+        """
+total: 300B tokens
+tokens_per_step: 0.5M
+peak_lr: 6.0e-4
+warmup: {shape: linear, length: 375M tokens}
+decay: {shape: cosine, final_lr: 10%, length: 260B tokens}
+"""
+    )
+    assert s.total_steps == 600_000
+    assert s.warmup_steps == 750
+    assert s.lr(0) == 0.0
+    assert s.lr(375) == pytest.approx(3e-4, rel=1e-15)
+    assert s.lr(750) == 6e-4
+    # the decay horizon (520k steps) ends before the run; the rate then holds the floor
+    assert s.lr(750 + 520_000) == pytest.approx(6e-5, rel=1e-15)
+    assert s.lr(599_999) == pytest.approx(6e-5, rel=1e-15)
+    # halfway through the cosine: floor + (peak - floor)/2
+    assert s.lr(750 + 260_000) == pytest.approx(6e-5 + 0.5 * 5.4e-4, rel=1e-12)
+
+
+def test_tokens_per_step_from_batch_and_seq_len():
+    s = warmupctl.load({"total": "1B tokens", "peak_lr": 1e-3,
+                        "training": {"batch_size": 512, "seq_len": 1024}})
+    assert s.total_steps == math.ceil(10**9 / (512 * 1024))
+
+
+def test_noam_peak_and_tail():
+    s = warmupctl.load({"total": 100_000, "noam": {"d_model": 512, "scale": 1.0},
+                        "warmup": {"shape": "linear", "length": 4000}})
+    peak = 512**-0.5 * 4000**-0.5
+    assert s.peak_lr == pytest.approx(peak, rel=1e-15)
+    assert s.lr(4000) == pytest.approx(peak, rel=1e-15)
+    assert s.lr(16000) == pytest.approx(peak / 2, rel=1e-12)
+    assert s.lr(2000) == pytest.approx(512**-0.5 * 2000 * 4000**-1.5, rel=1e-12)
+
+
+def test_phases_defaults_rest_and_hold():
+    s = warmupctl.load({
+        "total": 100, "peak_lr": 1.0,
+        "phases": [
+            {"shape": "linear", "length": 10, "from": 0, "to": "100%"},
+            {"shape": "constant", "length": "50%"},
+            {"shape": "linear", "length": 20, "to": 0.5},
+        ],
+    })
+    # 10 + 50 + 20 = 80 steps; the last 20 hold the final value
+    assert s.lr(5) == 0.5
+    assert s.lr(10) == 1.0 and s.lr(59) == 1.0
+    assert s.lr(70) == pytest.approx(0.75, rel=1e-15)
+    assert s.lr(80) == 0.5 and s.lr(99) == 0.5
+
+
+def test_phases_rest():
+    s = warmupctl.load({"total": 10, "phases": [
+        {"shape": "linear", "length": 4, "from": 0, "to": 2.0},
+        {"shape": "linear", "length": "rest", "to": 0.0},
+    ]})
+    assert list(s.curve()) == [0.0, 0.5, 1.0, 1.5, 2.0, 2.0 * 5 / 6, 2.0 * 4 / 6, 1.0,
+                               2.0 * 2 / 6, 2.0 * 1 / 6]
+
+
+def test_resolved_spec_is_a_valid_phases_spec_with_the_same_curve():
+    s = warmupctl.load("gpt3-small")
+    again = warmupctl.load(s.spec)
+    assert again.total_steps == s.total_steps
+    steps = [0, 1, 749, 750, 751, 300_000, 520_749, 520_750, 520_751, 599_999]
+    assert [again.lr(t) for t in steps] == [s.lr(t) for t in steps]
+
+
+def test_default_spec():
+    s = warmupctl.load()
+    assert (s.total_steps, s.warmup_steps, s.peak_lr) == (100_000, 2000, 3e-4)
+    assert s.source and "2302.13971" in s.source
+
+
+# ---------------------------------------------------------------- errors
+
+
+def error_of(text: str) -> SpecError:
+    with pytest.raises(SpecError) as info:
+        load_yaml(text)
+    return info.value
+
+
+def test_unknown_key_names_path_line_and_suggestion():
+    err = error_of("total: 10k\npeak_lr: 3.0e-4\nwarmup:\n  shape: linear\n  lenght: 2%\n")
+    assert err.path == "warmup.lenght"
+    assert (err.line, err.column) == (5, 3)
+    assert err.hint == "did you mean 'length'?"
+    assert str(err) == ("spec.yaml:5:3: warmup.lenght: unknown key (did you mean 'length'?)")
+
+
+def test_unknown_top_key_suggests():
+    err = error_of("total: 10k\npeak_lr: 3.0e-4\nwarmpu: {shape: linear, length: 10}\n")
+    assert err.path == "warmpu" and err.line == 3 and "'warmup'" in err.hint
+
+
+def test_unknown_shape_suggests():
+    err = error_of("total: 10k\npeak_lr: 3.0e-4\ndecay: {shape: cosin}\n")
+    assert err.path == "decay.shape" and "'cosine'" in err.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "fragment"),
+    [
+        ("peak_lr: 1.0e-3\n", None, "missing key 'total'"),
+        ("total: 10k\n", None, "missing key 'peak_lr'"),
+        ("total: 10k\npeak_lr: -1.0e-3\n", "peak_lr", "negative"),
+        ("total: 10k\npeak_lr: .nan\n", "peak_lr", "finite"),
+        ("total: 10k\npeak_lr: .inf\n", "peak_lr", "finite"),
+        ("total: 10k\npeak_lr: 0\n", "peak_lr", "greater than 0"),
+        ("total: 10k\npeak_lr: fast\n", "peak_lr", "learning rate"),
+        ("total: 0\npeak_lr: 1.0e-3\n", "total", "at least one step"),
+        ("total: 10%\npeak_lr: 1.0e-3\n", "total", "percentage"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 0}\n", "warmup.length",
+         "greater than 0"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: -3}\n", "warmup.length",
+         "greater than 0"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 10k}\n", "warmup.length",
+         "does not fit"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear}\n", "warmup", "missing key 'length'"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 1M tokens}\n",
+         "warmup.length", "tokens_per_step"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 2ep}\n", "warmup.length",
+         "steps_per_epoch"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 2k samples}\n",
+         "warmup.length", "batch_size"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 10, tau: 3}\n",
+         "warmup.tau", "does not apply"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 10, start_lr: 1}\n",
+         "warmup.start_lr", "above the peak"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: 5\n", "warmup", "mapping"),
+        ("total: 10k\npeak_lr: 1.0e-3\ndecay: {shape: cosine, final_lr: 1}\n", "decay.final_lr",
+         "above the peak"),
+        ("total: 10k\npeak_lr: 1.0e-3\ndecay: {shape: step}\n", "decay", "milestones"),
+        ("total: 10k\npeak_lr: 1.0e-3\ndecay: {shape: step, milestones: [20k]}\n",
+         "decay.milestones[0]", "past the end"),
+        ("total: 10k\npeak_lr: 1.0e-3\ndecay: {shape: wsd, cooldown: 20k}\n", "decay.cooldown",
+         "longer than"),
+        ("total: 10k\npeak_lr: 1.0e-3\ndecay: {shape: wsd, cooldown_shape: sqrt}\n",
+         "decay.cooldown_shape", "unknown cooldown shape"),
+        ("total: 10k\npeak_lr: 1.0e-3\ndecay: {shape: exponential}\n", "decay", "gamma"),
+        ("total: 10k\npeak_lr: 1.0e-3\nnoam: {d_model: 512}\n", "noam", "both"),
+        ("total: 10k\nnoam: {d_model: 512}\n", "noam", "warmup length"),
+        ("total: 10k\npeak_lr: 1.0e-3\nphases: []\n", "phases", "list of phases"),
+        ("total: 10k\nphases: [{shape: linear, length: 10, to: 1.0}]\n", "phases[0]",
+         "needs 'from'"),
+        ("total: 10\nphases: [{shape: linear, length: 6, from: 0}, {shape: cosine, length: 6}]\n",
+         "phases", "more than the run"),
+        ("total: 10\nphases: [{shape: linear, length: rest, from: 0}, {shape: cosine, length: rest}]\n",
+         "phases[1].length", "only one"),
+        ("total: 10\npeak_lr: 1.0\nwarmup: {shape: linear, length: 2}\nphases: [{shape: linear, length: 2, from: 0}]\n",
+         "warmup", "cannot also have"),
+        ("total: 10\nphases: [{shape: linear, length: 2, from: 0, gamma: 2}]\n", "phases[0].gamma",
+         "unknown key"),
+        ("total: 10\npeak_lr: 1.0\ntraining: {optimizer: adamw, beta2: 1.5}\n", "training.beta2",
+         "below 1"),
+        ("total: 10\npeak_lr: 1.0\ntraining: {regime: pretraining}\n", "training.regime",
+         "unknown regime"),
+    ],
+)
+def test_each_mistake_gets_one_clear_error(text, path, fragment):
+    err = error_of(text)
+    assert err.path == path
+    assert fragment in str(err)
+    assert err.line is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "empty"),
+        ("- 1\n- 2\n", "top level of a spec must be a mapping"),
+        ("just a string\n", "top level of a spec must be a mapping"),
+        ("total: [1\n", "invalid YAML"),
+        ("!!python/object/apply:os.system ['true']\n", "unsupported YAML"),
+        ("total: !!python/name:os.system\n", "unsupported YAML"),
+        ("a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+         "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+         "e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n", "aliases"),
+        ("[" * 5000 + "]" * 5000, ""),
+    ],
+)
+def test_bad_yaml(text, fragment):
+    err = error_of(text)
+    assert fragment in str(err)
