@@ -10,15 +10,21 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .engine import Phase, Schedule
 from .errors import SpecError, WarmupctlError
 from .loading import load
 
-try:
-    __version__ = version("warmupctl")
-except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
-    __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> str:
+    # importlib.metadata costs ~40 ms at start-up; look the version up only when asked
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("warmupctl")
+        except PackageNotFoundError:  # pragma: no cover - a checkout that was never installed
+            return "0+unknown"
+    raise AttributeError(name)
 
 __all__ = ["Phase", "Schedule", "SpecError", "WarmupctlError", "load", "__version__"]

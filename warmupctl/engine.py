@@ -293,10 +293,15 @@ class Schedule:
             raise IndexError(f"steps must lie in 0 … {self.total_steps - 1}")
         flat = t.reshape(-1)
         out = np.empty(flat.shape, dtype=np.float64)
+        if flat.size == 1:
+            k = int(np.searchsorted(self._starts, flat[0], side="right")) - 1
+            out[:] = self.phases[k].evaluate(flat)
+            return out.reshape(t.shape)
         which = np.searchsorted(self._starts, flat, side="right") - 1
-        for k in np.unique(which):
+        for k, phase in enumerate(self.phases):
             sel = which == k
-            out[sel] = self.phases[k].evaluate(flat[sel])
+            if sel.any():
+                out[sel] = phase.evaluate(flat[sel])
         return out.reshape(t.shape)
 
     def window(self, a: int, b: int) -> FloatArray:
@@ -370,17 +375,26 @@ class Schedule:
 
     # -- summaries -----------------------------------------------------------------------------
 
+    def peak(self) -> tuple[float, int]:
+        """The largest rate and the first step that uses it.
+
+        Every shape is monotone inside its phase (restarts: inside each cycle, with tops that never
+        grow), so the maximum is at the first or last step a phase covers; for restarts the first
+        step is the top of the first cycle."""
+        best, best_step = -math.inf, 0
+        for ph in self.phases:
+            last = min(ph.end, self.total_steps) - 1
+            candidates = [ph.start, last] if last > ph.start else [ph.start]
+            values = self.at(np.array(candidates, dtype=np.int64))
+            for step, value in zip(candidates, values.tolist(), strict=True):
+                if value > best:
+                    best, best_step = value, step
+        return best, best_step
+
     def stats(self) -> dict[str, float | int]:
         """Peak and where it is first reached, final rate and the sum of all rates (chunked)."""
-        peak = -math.inf
-        peak_step = 0
-        partial_sums = []
-        for steps, rates in self.chunks():
-            k = int(np.argmax(rates))
-            if rates[k] > peak:
-                peak = float(rates[k])
-                peak_step = int(steps[k])
-            partial_sums.append(float(np.sum(rates)))
+        peak, peak_step = self.peak()
+        partial_sums = [float(np.sum(rates)) for _, rates in self.chunks()]
         return {
             "peak_lr": peak,
             "peak_step": peak_step,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from .. import __version__
+import warmupctl
 
 app = typer.Typer(
     name="warmupctl",
@@ -18,7 +18,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(f"warmupctl {__version__}")
+        print(f"warmupctl {warmupctl.__version__}")
         raise typer.Exit(0)
 
 
