@@ -48,7 +48,10 @@ class Phase:
         return self.start + self.length
 
     def evaluate(self, t: IntArray) -> FloatArray:
-        return SHAPES[self.shape](t, self)
+        # intermediate overflow/underflow is legitimate (e^(-x/tau) with a tiny tau is 0); the
+        # spec checks that every phase's rates are finite (see warmupctl.spec)
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            return SHAPES[self.shape](t, self)
 
     def end_value(self) -> float:
         """The rate this phase hands on to the next one (the value at p = 1)."""

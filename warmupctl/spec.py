@@ -80,6 +80,9 @@ TRAINING_KEYS = (
 REGIMES = ("pretrain", "finetune")
 ARCHITECTURES = ("pre-ln", "post-ln", "other")
 
+#: the longest run: step numbers stay exact in float64 and int64
+MAX_STEPS = 2**53
+
 #: CONTRACT §2 default for inverse_sqrt without warmup, as HF ``get_inverse_sqrt_schedule``
 DEFAULT_TIMESCALE = 10_000
 #: wsd defaults: a 20% cooldown with the 1-sqrt shape (Hägele et al. 2024, arXiv:2405.18392, §3)
@@ -315,6 +318,9 @@ def _total(ctx: _Ctx, data: Mapping[str, Any], units: Units) -> int:
         raise ctx.error(("total",), str(exc), exc.hint) from None
     if total < 1:
         raise ctx.error(("total",), f"the run must have at least one step, got {data['total']!r}")
+    if total > MAX_STEPS:
+        raise ctx.error(("total",), f"the run is about 10^{len(str(total)) - 1} steps long; warmupctl "
+                        "handles up to 2^53 ≈ 9.0e15 steps", "is the unit right?")
     return total
 
 
@@ -390,6 +396,7 @@ def parse(
         phases, info = _compile_phases(ctx, data["phases"], total, units, peak)
     else:
         phases, info = _compile_sugar(ctx, data, total, units, peak, noam)
+    _check_finite(ctx, phases, total, uses_phases)
     peak_value = info["peak_lr"]
     meta.update(info)
     meta.update(
@@ -401,6 +408,23 @@ def parse(
     )
     meta["resolved"] = _resolved(name, meta, total, peak_value, phases, training)
     return Schedule(total, phases, name=name, meta=meta)
+
+
+def _check_finite(ctx: _Ctx, phases: list[Phase], total: int, uses_phases: bool) -> None:
+    """Every shape is monotone inside its phase, so finite rates at both ends of each phase mean
+    finite rates everywhere (e.g. an exponential with gamma > 1 can overflow)."""
+    import numpy as np
+
+    for i, ph in enumerate(phases):
+        last = min(ph.end, total) - 1
+        values = ph.evaluate(np.array([ph.start, last], dtype=np.int64))
+        if not np.all(np.isfinite(values)) or np.any(values < 0):
+            if uses_phases:
+                path: tuple[Any, ...] = ("phases", min(i, len(phases) - 1))
+            else:
+                path = ("warmup",) if ph.role == "warmup" else ("decay",)
+            raise ctx.error(path, f"the {ph.shape} rate overflows to {values.max()!r} by step "
+                            f"{last:,}", "check gamma, power or tau")
 
 
 def _warmup(ctx: _Ctx, data: Mapping[str, Any], res: _Resolver, total: int

@@ -17,6 +17,7 @@ from .errors import SpecError
 Positions = dict[tuple[Any, ...], tuple[int, int]]
 
 MAX_NODES = 20_000
+MAX_DEPTH = 64
 MAX_BYTES = 1_000_000
 
 
@@ -36,7 +37,7 @@ def load(text: str, origin: str = "<spec>") -> tuple[Any, Positions]:
     except yaml.YAMLError as exc:  # e.g. control characters, caught by the reader up front
         raise SpecError(f"invalid YAML: {_problem(exc)}", origin=origin) from None
     try:
-        return _load(loader, origin)
+        return _load(loader, text, origin)
     except RecursionError:
         raise SpecError("the spec is nested too deeply to be a schedule", origin=origin) from None
     except yaml.YAMLError as exc:
@@ -51,8 +52,23 @@ def _problem(exc: yaml.YAMLError) -> str:
     return getattr(exc, "problem", None) or str(exc).splitlines()[0]
 
 
-def _load(loader: yaml.SafeLoader, origin: str) -> tuple[Any, Positions]:
+def _check_depth(text: str, origin: str) -> None:
+    """Refuse deep nesting before the (recursive) composer sees it; the event parser is flat."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise SpecError(f"the spec is nested more than {MAX_DEPTH} levels deep",
+                                line=mark.line + 1, column=mark.column + 1, origin=origin)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def _load(loader: yaml.SafeLoader, text: str, origin: str) -> tuple[Any, Positions]:
     try:
+        _check_depth(text, origin)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
