@@ -48,8 +48,9 @@ def presets_list(ctx: typer.Context, json: JsonOpt = False) -> None:
         return
     table = Table(show_edge=False, highlight=False)
     for col, just in (("name", "left"), ("steps", "right"), ("tokens", "right"),
-                      ("warmup", "right"), ("peak", "right"), ("source", "left")):
-        table.add_column(col, justify=just, overflow="fold")
+                      ("warmup", "right"), ("peak", "right")):
+        table.add_column(col, justify=just, no_wrap=True)
+    table.add_column("source", overflow="fold", ratio=1)
     for r in rows:
         table.add_row(
             r["name"], format_count(r["total_steps"]),
