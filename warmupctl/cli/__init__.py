@@ -37,7 +37,7 @@ def root(
     """
 
 
-from . import export_cmd, lr_cmd, presets_cmd, show_cmd  # noqa: E402,F401  (register commands)
+from . import export_cmd, lr_cmd, plot_cmd, presets_cmd, show_cmd  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,656 @@
+"""`warmupctl plot`, the reduction to pixel columns, the terminal preview and the sparkline.
+
+What can be checked without eyes: file signatures, the plotted data read back from the figure
+against the engine, the reduction against a brute-force NumPy computation, where annotations sit,
+byte-identical SVG/PDF, atomic writes, lazy imports, and one-line errors with exit code 2.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import warmupctl
+from warmupctl import presets
+from warmupctl.cli import app
+from warmupctl.render import Curve, format_count, format_rate, window
+from warmupctl.render.plot import PlotOptions, build_figure, save_figure
+from warmupctl.render.reduce import (
+    bucket_edges,
+    bucket_extremes,
+    phase_boundaries,
+    reduce_curve,
+)
+from warmupctl.render.sparkline import BLOCKS, sparkline
+from warmupctl.render.terminal import render
+
+runner = CliRunner()
+ENV = {"NO_COLOR": "1", "COLUMNS": "100"}
+
+# Equivalents of the presets, used when a preset is not (yet) in the package.
+FALLBACK = {
+    "gpt3-small": {
+        "name": "gpt3-small", "total": "300B tokens", "tokens_per_step": "0.5M",
+        "peak_lr": 6.0e-4, "warmup": {"shape": "linear", "length": "375M tokens"},
+        "decay": {"shape": "cosine", "final_lr": "10%", "length": "260B tokens"},
+    },
+    "hagele-wsd-124m": {
+        "name": "hagele-wsd-124m", "total": 25000, "tokens_per_step": 102400,
+        "peak_lr": 5.0e-4, "warmup": {"shape": "linear", "length": 300},
+        "decay": {"shape": "wsd", "final_lr": 0, "cooldown": "20%", "cooldown_shape": "1-sqrt"},
+    },
+    "transformer-base": {
+        "name": "transformer-base", "total": "100k", "noam": {"d_model": 512, "scale": 1.0},
+        "warmup": {"shape": "linear", "length": 4000}, "decay": {"shape": "inverse_sqrt"},
+    },
+    "resnet50-goyal": {
+        "name": "resnet50-goyal", "total": "90ep", "steps_per_epoch": 157, "peak_lr": 3.2,
+        "warmup": {"shape": "linear", "length": "5ep", "start_lr": 0.1},
+        "decay": {"shape": "step", "milestones": ["30ep", "60ep", "80ep"], "gamma": 0.1},
+    },
+}
+
+
+def schedule(name: str) -> warmupctl.Schedule:
+    """A preset, or the same schedule from :data:`FALLBACK` if the preset is missing."""
+    if presets.exists(name):
+        return warmupctl.load(name)
+    return warmupctl.load(FALLBACK[name])
+
+
+@pytest.fixture
+def spec_arg(tmp_path):
+    """The SPEC argument for a preset name: the name itself, or a YAML file of the fallback."""
+
+    def make(name: str) -> str:
+        if presets.exists(name):
+            return name
+        import yaml
+
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(FALLBACK[name]))
+        return str(path)
+
+    return make
+
+
+def run(*args, env=None, input=None):
+    return runner.invoke(app, ["plot", *args], env={**ENV, **(env or {})}, input=input)
+
+
+def curve_line(fig, i=0):
+    ax = fig.axes[0]
+    lines = [ln for ln in ax.get_lines() if ln.get_gid() == f"curve-{i}"]
+    assert len(lines) == 1
+    return lines[0]
+
+
+def artist(fig, gid):
+    found = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == gid]
+    assert len(found) == 1, f"expected one artist with gid {gid}, found {len(found)}"
+    return found[0]
+
+
+MILLION = {
+    "total": 1_000_000, "peak_lr": 3e-4,
+    "warmup": {"shape": "linear", "length": "2%"},
+    "decay": {"shape": "cosine", "final_lr": "10%", "length": "80%"},
+}
+RESTARTS = {
+    "total": 1_000_000, "peak_lr": 1e-3,
+    "warmup": {"shape": "exponential", "length": "1%"},
+    "decay": {"shape": "cosine_restarts", "cycles": 7, "final_lr": "10%"},
+}
+STEPS = {
+    "total": 1_000_000, "peak_lr": 3.2,
+    "warmup": {"shape": "linear", "length": "5%", "start_lr": 0.1},
+    "decay": {"shape": "step", "milestones": ["30%", "60%", "80%"], "gamma": 0.1},
+}
+WSD = {
+    "total": 1_000_000, "peak_lr": 5e-4,
+    "warmup": {"shape": "cosine", "length": 3000},
+    "decay": {"shape": "wsd", "final_lr": 0, "cooldown": "20%", "cooldown_shape": "1-sqrt"},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Files: formats, default path, atomic writes, determinism
+# ---------------------------------------------------------------------------------------------
+
+SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-", "svg": b"<?xml"}
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_each_format_by_extension(tmp_path, fmt, spec_arg):
+    out = tmp_path / f"lr.{fmt}"
+    r = run(spec_arg("gpt3-small"), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    assert data.startswith(SIGNATURES[fmt])
+    if fmt == "svg":
+        assert b"<svg" in data[:500]
+    assert r.stdout == ""
+    assert f"wrote {out}" in r.stderr
+
+
+def test_format_option_without_extension(tmp_path):
+    out = tmp_path / "figure"
+    r = run("-o", str(out), "--format", "pdf", "-q")
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert r.stderr == ""
+
+
+def test_format_must_match_extension(tmp_path):
+    r = run("-o", str(tmp_path / "x.png"), "--format", "svg")
+    assert r.exit_code == 2
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_default_output_is_schedule_png_and_its_path_is_printed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run()
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "schedule.png"
+    assert out.read_bytes().startswith(SIGNATURES["png"])
+    assert Path(r.stdout.strip()) == out.resolve()
+    assert "built-in default" in r.stderr
+    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+
+
+def test_stdout_output(tmp_path):
+    r = runner.invoke(app, ["plot", "-o", "-", "--format", "svg", "-q"], env=ENV)
+    assert r.exit_code == 0
+    assert r.stdout_bytes.startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("fmt", ["svg", "pdf"])
+def test_vector_output_is_byte_identical_across_runs(tmp_path, fmt, spec_arg):
+    args = [spec_arg("gpt3-small"), spec_arg("hagele-wsd-124m"), "--log"]
+    a, b = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
+    assert run(*args, "-o", str(a)).exit_code == 0
+    assert run(*args, "-o", str(b)).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_svg_is_byte_identical_in_fresh_processes(tmp_path):
+    outs = []
+    for name in ("a.svg", "b.svg"):
+        out = tmp_path / name
+        subprocess.run(
+            [sys.executable, "-m", "warmupctl", "plot", "-q", "-o", str(out), "--sweep",
+             "warmup=1%,5%"],
+            check=True, env={**os.environ, **ENV}, cwd=tmp_path,
+        )
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    assert b"<dc:date>" not in outs[0]
+
+
+def test_bad_size_leaves_existing_file_unchanged(tmp_path):
+    out = tmp_path / "keep.png"
+    out.write_bytes(b"old content")
+    r = run("-o", str(out), "--size", "0,3")
+    assert r.exit_code == 2
+    assert out.read_bytes() == b"old content"
+
+
+def test_failure_while_saving_leaves_existing_file_unchanged(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    out = tmp_path / "keep.svg"
+    out.write_bytes(b"old content")
+
+    def broken_savefig(self, fname, **kwargs):
+        fname.write(b"<?xml partial")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    r = run("-o", str(out))
+    assert r.exit_code != 0
+    assert isinstance(r.exception, RuntimeError)
+    assert out.read_bytes() == b"old content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.svg"]
+
+
+def test_cli_import_does_not_import_matplotlib_or_uniplot():
+    code = ("import warmupctl.cli, warmupctl.render, warmupctl.render.plot, sys; "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
+            "assert 'uniplot' not in sys.modules, 'uniplot imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_plotting_never_imports_pyplot(tmp_path):
+    code = ("import sys, warmupctl\n"
+            "from warmupctl.render import Curve\n"
+            "from warmupctl.render.plot import write_plot\n"
+            f"write_plot([Curve(warmupctl.load(None), 'd')], {str(tmp_path / 'a.png')!r})\n"
+            "assert 'matplotlib' in sys.modules\n"
+            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The figure's data and annotations
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["gpt3-small", "hagele-wsd-124m", "transformer-base",
+                                  "resnet50-goyal"])
+def test_plotted_points_are_the_engines_rates(name):
+    s = schedule(name)
+    fig = build_figure([Curve(s, name)])
+    line = curve_line(fig)
+    x = np.asarray(line.get_xdata(), dtype=np.float64)
+    y = np.asarray(line.get_ydata(), dtype=np.float64)
+    steps = x.astype(np.int64)
+    assert np.array_equal(steps, x)  # the x data are whole steps
+    assert np.all(np.diff(steps) > 0)
+    assert steps[0] == 0 and steps[-1] == s.total_steps - 1
+    assert np.array_equal(y, s.at(steps))
+    assert steps.size <= 4 * 2 * 1200 + 100  # reduced: never more than a few per pixel column
+
+
+def test_tokens_axis_is_steps_times_tokens_per_step():
+    s = schedule("gpt3-small")
+    fig = build_figure([Curve(s, "gpt3")], PlotOptions(x="tokens"))
+    line = curve_line(fig)
+    tps = s.meta["tokens_per_step"]
+    steps = np.rint(np.asarray(line.get_xdata()) / tps).astype(np.int64)
+    assert np.array_equal(np.asarray(line.get_xdata()), steps * tps)
+    assert np.array_equal(np.asarray(line.get_ydata()), s.at(steps))
+    warm = artist(fig, "warmup-end")
+    assert warm.get_xdata()[0] == s.warmup_steps * tps == 375e6
+
+
+def test_percent_and_epoch_axes():
+    s = schedule("resnet50-goyal")
+    fig = build_figure([Curve(s, "r")], PlotOptions(x="epochs"))
+    assert artist(fig, "warmup-end").get_xdata()[0] == pytest.approx(5.0)
+    fig = build_figure([Curve(s, "r")], PlotOptions(x="percent"))
+    x = np.asarray(curve_line(fig).get_xdata())
+    assert x[0] == 0 and x[-1] == pytest.approx(100 * (s.total_steps - 1) / s.total_steps)
+
+
+def test_annotations_sit_at_the_right_steps():
+    s = schedule("gpt3-small")
+    n = s.total_steps
+    fig = build_figure([Curve(s, "gpt3")])
+    w = s.warmup_steps
+    assert w == 750
+    assert list(artist(fig, "warmup-end").get_xdata()) == [w, w]
+    peak = artist(fig, "peak")
+    assert peak.get_xdata()[0] == w and peak.get_ydata()[0] == s.lr(w) == 6e-4
+    final = artist(fig, "final")
+    assert final.get_xdata()[0] == n - 1 and final.get_ydata()[0] == s.lr(n - 1)
+    assert artist(fig, "decay-end").get_xdata()[0] == s.meta["decay_end"] == 520_750
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("end of warmup" in t and "step 750" in t and "0.125% of run" in t for t in texts)
+    assert any(t.startswith("peak 6×10⁻⁴") for t in texts)
+    assert any(t.startswith("final 6×10⁻⁵") for t in texts)
+    assert any("end of decay" in t and "520,750" in t for t in texts)
+
+
+def test_phase_boundaries_and_wsd_cooldown_are_marked():
+    s = schedule("hagele-wsd-124m")
+    fig = build_figure([Curve(s, "wsd")])
+    assert artist(fig, "cooldown-start").get_xdata()[0] == 20_000
+    assert artist(fig, "warmup-end").get_xdata()[0] == 300
+
+
+def test_no_annotate_draws_only_curves():
+    s = schedule("gpt3-small")
+    fig = build_figure([Curve(s, "gpt3")], PlotOptions(annotate=False))
+    gids = {ln.get_gid() for ln in fig.axes[0].get_lines()}
+    assert gids == {"curve-0"}
+    assert len(fig.axes[0].texts) == 0
+
+
+def test_overlay_marks_each_warmup_and_labels_each_curve():
+    names = ["gpt3-small", "hagele-wsd-124m", "transformer-base"]
+    curves = [Curve(schedule(n), n) for n in names]
+    fig = build_figure(curves, PlotOptions(x="percent"))
+    for i, c in enumerate(curves):
+        line = curve_line(fig, i)
+        assert line.get_label().startswith(c.label)
+        xw = artist(fig, f"warmup-end-{i}").get_xdata()[0]
+        assert xw == pytest.approx(100 * c.schedule.warmup_steps / c.schedule.total_steps)
+    # colour and dash pattern both differ, so curves stay apart in greyscale
+    assert len({curve_line(fig, i).get_color() for i in range(3)}) == 3
+    buf = io.BytesIO()
+    save_figure(fig, buf, "svg")
+    svg = buf.getvalue().decode()
+    dashes = []
+    for i in range(3):
+        block = svg.split(f'<g id="curve-{i}">', 1)[1].split("</g>", 1)[0]
+        m = re.search(r"stroke-dasharray: ([0-9.,]+)", block)
+        dashes.append(m.group(1) if m else "solid")
+    assert len(set(dashes)) == 3, dashes
+    legend = fig.legends[0]
+    assert [t.get_text().split(" — ")[0] for t in legend.get_texts()] == names
+
+
+def test_legend_is_outside_the_plot_area():
+    curves = [Curve(schedule(n), n) for n in ["gpt3-small", "transformer-base"]]
+    fig = build_figure(curves)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # lays the figure out
+    renderer = canvas.get_renderer()
+    legend_box = fig.legends[0].get_window_extent(renderer)
+    axes_box = fig.axes[0].get_window_extent(renderer)
+    assert legend_box.y1 < axes_box.y0
+
+
+def test_range_zooms_without_evaluating_the_rest(monkeypatch):
+    s = warmupctl.load({"total": "100M", "peak_lr": 3e-4,
+                        "warmup": {"shape": "linear", "length": 2000},
+                        "decay": {"shape": "cosine", "final_lr": "10%"}})
+    seen: list[int] = []
+    window_fn, at_fn = s.window, s.at
+
+    def spy_window(a, b):
+        seen.append(int(b) - 1)
+        return window_fn(a, b)
+
+    def spy_at(steps):
+        steps = np.asarray(steps)
+        if steps.size:
+            seen.append(int(steps.max()))
+        return at_fn(steps)
+
+    monkeypatch.setattr(s, "window", spy_window)
+    monkeypatch.setattr(s, "at", spy_at)
+    fig = build_figure([Curve(s, "zoom")], PlotOptions(range=("0", "3000")))
+    x = np.asarray(curve_line(fig).get_xdata())
+    assert x[0] == 0 and x[-1] == 3000 and x.size == 3001
+    assert artist(fig, "warmup-end").get_xdata()[0] == 2000
+    assert max(seen) <= 3000
+
+
+@pytest.mark.parametrize("text, expected", [
+    (("0", "3000"), (0, 3001)), ((None, "2%"), (0, 2001)), (("90%", None), (90_000, 100_000)),
+    (("1k", "2k"), (1000, 2001)), (("0", "10M"), (0, 100_000)),
+])
+def test_window_parsing(text, expected):
+    s = warmupctl.load(None)
+    assert window(s, text) == expected
+
+
+def test_sweep_draws_one_curve_per_value():
+    r = run("--sweep", "warmup=0.5%,1%,2%,5%", "-o", "-", "--format", "svg", "-q")
+    assert r.exit_code == 0, r.output
+    from warmupctl.cli.plot_cmd import _sweep_curves
+
+    curves, title, _ = _sweep_curves(None, {}, "warmup", ["0.5%", "1%", "2%", "5%"])
+    assert [c.label for c in curves] == ["warmup 0.5%", "warmup 1%", "warmup 2%", "warmup 5%"]
+    assert [c.schedule.warmup_steps for c in curves] == [500, 1000, 2000, 5000]
+    assert {c.schedule.meta["warmup_shape"] for c in curves} == {"linear"}
+    assert title == "default: warmup sweep"
+
+
+def test_sweep_keeps_the_warmup_shape(tmp_path):
+    spec = tmp_path / "cos.yaml"
+    spec.write_text("total: 10k\npeak_lr: 1e-3\nwarmup: {shape: cosine, length: 100}\n"
+                    "decay: {shape: linear, final_lr: 0}\n")
+    from warmupctl.cli.plot_cmd import _sweep_curves
+
+    curves, _, _ = _sweep_curves(str(spec), {}, "warmup", ["200", "400"])
+    assert [c.schedule.meta["warmup_shape"] for c in curves] == ["cosine", "cosine"]
+    assert [c.schedule.warmup_steps for c in curves] == [200, 400]
+    fig = build_figure(curves, PlotOptions(sweep="warmup"))
+    assert [artist(fig, f"warmup-end-{i}").get_xdata()[0] for i in range(2)] == [200, 400]
+
+
+def test_several_specs_are_labelled_by_name_or_file_stem(tmp_path):
+    spec = tmp_path / "my-run.yaml"
+    spec.write_text("total: 5000\npeak_lr: 1e-3\nwarmup: {shape: linear, length: 100}\n")
+    out = tmp_path / "o.svg"
+    r = run(str(spec), str(spec), "--no-annotate", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    svg = out.read_text()
+    assert "my-run —" in svg or "my-run" in svg
+
+
+# ---------------------------------------------------------------------------------------------
+# Reduction
+# ---------------------------------------------------------------------------------------------
+
+
+def brute_columns(s, edges):
+    full = s.curve()
+    starts = edges[:-1]
+    return np.minimum.reduceat(full, starts), np.maximum.reduceat(full, starts), full
+
+
+@pytest.mark.parametrize("spec", [MILLION, RESTARTS, STEPS, WSD], ids=["cosine", "restarts",
+                                                                      "step", "wsd"])
+@pytest.mark.parametrize("method", ["scan", "monotone"])
+def test_reduction_keeps_column_extremes_and_boundaries(spec, method):
+    s = warmupctl.load(spec)
+    n = s.total_steps
+    assert n == 1_000_000
+    buckets = 1500
+    steps, rates = reduce_curve(s, 0, n, buckets, method=method)
+    edges = bucket_edges(0, n, buckets)
+    bmin, bmax, full = brute_columns(s, edges)
+    # the reduced points are real points of the curve, in step order
+    assert np.all(np.diff(steps) > 0)
+    assert np.array_equal(rates, full[steps])
+    # per column, the same minimum and maximum as every step
+    col = np.searchsorted(edges, steps, side="right") - 1
+    starts = np.searchsorted(col, np.arange(buckets))
+    assert np.array_equal(np.minimum.reduceat(rates, starts), bmin)
+    assert np.array_equal(np.maximum.reduceat(rates, starts), bmax)
+    # every column's first and last step, every phase boundary and the step before it
+    kept = set(steps.tolist())
+    assert set(edges[:-1].tolist()) <= kept and set((edges[1:] - 1).tolist()) <= kept
+    for b in phase_boundaries(s, 0, n).tolist():
+        assert b in kept and b - 1 in kept
+    assert {0, 1, n - 1} <= kept
+    assert steps.size <= 4 * buckets + 100
+
+
+def test_bucket_extremes_match_brute_force_exactly():
+    s = warmupctl.load(MILLION)
+    edges = bucket_edges(0, s.total_steps, 997)
+    bmin, bmax, full = brute_columns(s, edges)
+    for method in ("scan", "monotone"):
+        info, _, _ = bucket_extremes(s, 0, s.total_steps, 997, method)
+        assert np.array_equal(info.min_value, bmin)
+        assert np.array_equal(info.max_value, bmax)
+        assert np.array_equal(full[info.min_step], bmin)
+        assert np.array_equal(full[info.max_step], bmax)
+
+
+def test_short_windows_are_not_reduced():
+    s = warmupctl.load(None)
+    steps, rates = reduce_curve(s, 100, 2100, 1000)
+    assert np.array_equal(steps, np.arange(100, 2100))
+    assert np.array_equal(rates, s.window(100, 2100))
+
+
+def test_reduced_figure_looks_like_the_full_one():
+    """Rendered at the same size, every step and the reduced points give the same pixels
+    (up to antialiasing at the edges of the line)."""
+    from matplotlib.figure import Figure
+
+    s = warmupctl.load(STEPS)
+
+    def pixels(x, y):
+        fig = Figure(figsize=(8, 4.5), dpi=150)
+        ax = fig.add_axes((0.1, 0.1, 0.85, 0.85))
+        ax.plot(x, y, lw=1.8)
+        ax.set_xlim(-1e4, 1.01e6)
+        ax.set_ylim(0, 3.4)
+        ax.set_axis_off()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="rgba")
+        return np.frombuffer(buf.getvalue(), np.uint8).reshape(675, 1200, 4).astype(int)
+
+    full = pixels(np.arange(s.total_steps), s.curve())
+    steps, rates = reduce_curve(s, 0, s.total_steps, 2 * 1200)
+    reduced = pixels(steps, rates)
+    assert np.abs(full - reduced).max() <= 64
+
+
+def test_huge_schedule_is_reduced_quickly():
+    import time
+
+    s = warmupctl.load({"total": "1B", "peak_lr": 3e-4, "warmup": {"shape": "linear",
+                        "length": "1%"}, "decay": {"shape": "cosine", "final_lr": "10%"}})
+    t0 = time.perf_counter()
+    steps, rates = reduce_curve(s, 0, s.total_steps, 2400)
+    assert time.perf_counter() - t0 < 2.0
+    assert steps.size < 4 * 2400 + 10
+    assert np.array_equal(rates, s.at(steps))
+    assert s.warmup_steps in set(steps.tolist())
+
+
+# ---------------------------------------------------------------------------------------------
+# Terminal preview and sparkline
+# ---------------------------------------------------------------------------------------------
+
+
+def test_terminal_preview_without_colour(spec_arg):
+    r = run(spec_arg("gpt3-small"), "--terminal", env={"NO_COLOR": "1", "COLUMNS": "90"})
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip()
+    assert "\x1b" not in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 90
+    assert "gpt3-small" in r.stdout
+
+
+def test_terminal_preview_overlay_log_and_x_units(spec_arg):
+    r = run(spec_arg("gpt3-small"), spec_arg("hagele-wsd-124m"), "--terminal", "--log",
+            "--x", "percent", env={"NO_COLOR": "1", "COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.stdout
+    assert "(log)" in r.stdout
+    assert "+" in r.stdout and "x" in r.stdout  # told apart by character without colour
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_terminal_render_fits_the_width_and_colours_only_when_asked():
+    s = warmupctl.load(None)
+    plain = render([Curve(s, "default")], width=60)
+    assert "\x1b" not in plain
+    assert max(len(line) for line in plain.splitlines()) <= 60
+    coloured = render([Curve(s, "default")], width=60, color=True)
+    assert "\x1b[" in coloured
+
+
+def test_terminal_with_output_also_writes_the_file(tmp_path):
+    out = tmp_path / "t.png"
+    r = run("--terminal", "-o", str(out), "-q")
+    assert r.exit_code == 0
+    assert out.read_bytes().startswith(SIGNATURES["png"])
+
+
+def test_sparkline_shows_the_column_maximum():
+    s = warmupctl.load({"total": 1000, "peak_lr": 1e-3,
+                        "warmup": {"shape": "linear", "length": 100},
+                        "decay": {"shape": "cosine", "final_lr": 0}})
+    line = sparkline(s, 10)
+    assert len(line) == 10 and set(line) <= set(BLOCKS)
+    full = s.curve()
+    tops = full.reshape(10, 100).max(axis=1)
+    expected = "".join(BLOCKS[int(round(v / full.max() * 7))] for v in tops)
+    assert line == expected
+    assert line[0] == "█"  # the warmup reaches the peak inside the first column
+
+
+def test_sparkline_of_a_huge_schedule_and_edge_cases():
+    s = warmupctl.load({"total": "1B", "peak_lr": 3e-4, "warmup": {"shape": "linear",
+                        "length": "1%"}, "decay": {"shape": "linear", "final_lr": 0}})
+    line = sparkline(s, 40)
+    assert len(line) == 40 and line[0] == "█" and line[-1] == "▁"
+    flat = warmupctl.load({"total": 5, "peak_lr": 1e-3})
+    assert sparkline(flat, 40) == "█" * 5
+    with pytest.raises(ValueError):
+        sparkline(flat, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Formats and errors
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x, text", [
+    (3e-4, "3×10⁻⁴"), (1e-4, "1×10⁻⁴"), (2.5e-7, "2.5×10⁻⁷"), (1e-2, "0.01"), (0.1, "0.1"),
+    (3.2, "3.2"), (0.0, "0"), (6.99e-4, "6.99×10⁻⁴"), (1.0000000000000002e-05, "1×10⁻⁵"),
+])
+def test_rate_format(x, text):
+    assert format_rate(x) == text
+
+
+def test_log_tick_writes_bare_powers():
+    assert format_rate(1e-4, bare_power=True) == "10⁻⁴"
+
+
+@pytest.mark.parametrize("x, text", [
+    (0, "0"), (750, "750"), (20_000, "20k"), (1_250_000, "1.25M"), (3e11, "300B"),
+    (100_000, "100k"),
+])
+def test_count_format(x, text):
+    assert format_count(x) == text
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--range", "5000"], "--range needs A:B"),
+    (["--range", "3000:100"], "it needs A < B"),
+    (["--range", "0:2x"], "--range"),
+    (["--range", "200k:"], "after the last step"),
+    (["--sweep", "warmpu=1%,2%"], "did you mean 'warmup'"),
+    (["--sweep", "warmup"], "--sweep needs KEY="),
+    (["--sweep", "warmup=1%,,2%"], "without gaps"),
+    (["--sweep", "warmup=200%"], "does not fit"),
+    (["--x", "tokenz"], "unknown --x"),
+    (["--x", "tokens"], "needs tokens_per_step"),
+    (["--x", "epochs"], "needs steps_per_epoch"),
+    (["--size", "8"], "--size needs W,H"),
+    (["--size", "100,3"], "--size"),
+    (["--dpi", "5"], "--dpi"),
+    (["-o", "x.jpg"], "cannot tell the format"),
+    (["--format", "gif"], "unknown format"),
+    (["no-such-preset"], "neither a file nor a preset"),
+])
+def test_bad_input_exits_2_with_one_message(tmp_path, monkeypatch, args, needle):
+    monkeypatch.chdir(tmp_path)
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("warmupctl: error:") and needle in lines[0]
+    assert "Traceback" not in r.output
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_tokens_axis_error_names_the_schedule(spec_arg):
+    r = run(spec_arg("gpt3-small"), spec_arg("transformer-base"), "--x", "tokens")
+    assert r.exit_code == 2
+    assert "'transformer-base' has none" in r.stderr
+    assert "--tokens-per-step" in r.stderr
+
+
+def test_sweep_needs_a_single_spec(spec_arg):
+    r = run(spec_arg("gpt3-small"), spec_arg("transformer-base"), "--sweep", "warmup=1%")
+    assert r.exit_code == 2 and "single SPEC" in r.stderr
+
+
+def test_help():
+    r = run("--help")
+    assert r.exit_code == 0
+    for opt in ("--output", "--format", "--dpi", "--size", "--title", "--x", "--log", "--range",
+                "--no-annotate", "--sweep", "--terminal", "--total", "--quiet"):
+        assert opt in r.stdout

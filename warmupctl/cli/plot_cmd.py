@@ -1,0 +1,330 @@
+"""`warmupctl plot`: draw one or more schedules to PNG/SVG/PDF, or in the terminal."""
+
+import math
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..errors import WarmupctlError, suggest
+from ..fileio import atomic_writer
+from ..loading import load, load_data
+from ..render import X_UNITS, Curve, check_x_unit, parse_range, window
+from ..render.plot import PlotOptions, build_figure, check_size, output_format, save_figure
+from ..spec import default_spec
+from . import app
+from ._common import (
+    DecayOpt,
+    EpochOpt,
+    PeakOpt,
+    QuietOpt,
+    TokensOpt,
+    TotalOpt,
+    WarmupOpt,
+    handle_errors,
+    load_schedule,
+    notice,
+    overrides,
+)
+
+FIGURE_PANEL = "Figure"
+
+#: what --sweep can vary, and how each value is written into the spec
+SWEEP_KEYS = {
+    "warmup": "the warmup length (its shape is kept)",
+    "peak_lr": "the peak learning rate",
+    "total": "the training length",
+    "final_lr": "the final rate of the decay",
+}
+MAX_SWEEP = 12
+
+SpecsArg = Annotated[
+    Optional[list[str]],
+    typer.Argument(
+        metavar="[SPEC]...",
+        help="Specs to draw on one figure: YAML files, '-' for stdin, or preset names. "
+        "Default: the built-in default.",
+        show_default=False,
+    ),
+]
+
+
+def _size(text: Optional[str]) -> tuple[float, float]:
+    if text is None:
+        return (8.0, 4.5)
+    parts = text.replace("x", ",").split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        w, h = (float(p) for p in parts)
+    except ValueError:
+        raise WarmupctlError(f"--size needs W,H in inches, e.g. --size 8,4.5 (got {text!r})"
+                             ) from None
+    if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
+        raise WarmupctlError(f"--size needs two positive numbers W,H in inches (got {text!r})")
+    return w, h
+
+
+def parse_sweep(text: str) -> tuple[str, list[str]]:
+    """``warmup=0.5%,1%,2%`` → ("warmup", ["0.5%", "1%", "2%"])."""
+    key, sep, rest = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep or not key:
+        raise WarmupctlError(
+            f"--sweep needs KEY=V1,V2,…, e.g. --sweep warmup=0.5%,1%,2%,5% (got {text!r})"
+        )
+    if key not in SWEEP_KEYS:
+        hint = suggest(key, SWEEP_KEYS)
+        raise WarmupctlError(
+            f"--sweep cannot vary {key!r}" + (f" ({hint})" if hint else "")
+            + f"; it varies {', '.join(SWEEP_KEYS)}"
+        )
+    values = [v.strip() for v in rest.split(",")]
+    if not values or any(not v for v in values):
+        raise WarmupctlError(f"--sweep {key}= needs a comma-separated list of values "
+                             f"without gaps (got {rest!r})")
+    if len(values) > MAX_SWEEP:
+        raise WarmupctlError(f"--sweep draws at most {MAX_SWEEP} curves (got {len(values)})")
+    return key, values
+
+
+def _label(spec: Optional[str], name: Optional[str]) -> str:
+    if name:
+        return name
+    if spec is None:
+        return "default"
+    if spec == "-":
+        return "stdin"
+    return Path(spec).stem or spec
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        seen[lab] = seen.get(lab, 0) + 1
+        out.append(lab if seen[lab] == 1 else f"{lab} ({seen[lab]})")
+    return out
+
+
+def _swept(base: Mapping[str, Any], key: str, value: str, notes: list[str]) -> dict[str, Any]:
+    data = dict(base)
+    if key in ("warmup", "final_lr") and data.get("phases") is not None:
+        raise WarmupctlError(f"--sweep {key} needs a spec with warmup/decay blocks; this one "
+                             "lists explicit phases (edit the phase lengths instead)")
+    if key == "warmup":
+        block = data.get("warmup")
+        if not isinstance(block, Mapping) or block.get("shape") in (None, "none"):
+            note = "the spec has no warmup: the sweep draws a linear warmup"
+            if note not in notes:
+                notes.append(note)
+            block = {"shape": "linear"}
+        data["warmup"] = {**block, "length": value}
+    elif key == "peak_lr":
+        data["peak_lr"] = value
+        data.pop("noam", None)
+    elif key == "total":
+        data["total"] = value
+    elif key == "final_lr":
+        block = data.get("decay")
+        block = dict(block) if isinstance(block, Mapping) else {"shape": "cosine"}
+        block["final_lr"] = value
+        data["decay"] = block
+    return data
+
+
+def _sweep_curves(spec: Optional[str], flags: dict[str, tuple[str, Any]], key: str,
+                  values: list[str]) -> tuple[list[Curve], str, list[str]]:
+    """The curves of ``--sweep KEY=values`` on one spec, the default title, and notices."""
+    notes: list[str] = []
+    if spec is None:
+        notes.append("no SPEC given: sweeping the built-in default schedule")
+        data: Any = default_spec()
+    else:
+        data, _, _ = load_data(spec)
+    if not isinstance(data, Mapping):
+        load(data)  # the parser reports the bad top level
+    base = dict(data)
+    for k, (_flag, value) in flags.items():
+        if value is None:
+            base.pop(k, None)
+        else:
+            base[k] = value
+    curves = []
+    for value in values:
+        try:
+            schedule = load(_swept(base, key, value, notes))
+        except WarmupctlError as exc:
+            raise WarmupctlError(f"--sweep {key}={value}: {exc}") from None
+        curves.append(Curve(schedule, f"{key} {value}"))
+    name = _label(spec, base.get("name") if isinstance(base.get("name"), str) else None)
+    return curves, f"{name}: {key.replace('_', ' ')} sweep", notes
+
+
+@app.command()
+@handle_errors
+def plot(
+    specs: SpecsArg = None,
+    output: Annotated[
+        Optional[str],
+        typer.Option("--output", "-o", metavar="FILE",
+                     help="Output file (.png, .svg or .pdf; '-' is stdout). "
+                     "Default: ./schedule.png, whose path is printed.",
+                     show_default=False, rich_help_panel=FIGURE_PANEL),
+    ] = None,
+    format: Annotated[
+        Optional[str],
+        typer.Option("--format", "-f", metavar="png|svg|pdf",
+                     help="File format. Default: from the -o extension, else png.",
+                     show_default=False, rich_help_panel=FIGURE_PANEL),
+    ] = None,
+    dpi: Annotated[
+        float, typer.Option("--dpi", help="Resolution of PNG output (dots per inch).",
+                            rich_help_panel=FIGURE_PANEL)
+    ] = 150.0,
+    size: Annotated[
+        Optional[str],
+        typer.Option("--size", metavar="W,H", help="Figure size in inches. [default: 8,4.5]",
+                     show_default=False, rich_help_panel=FIGURE_PANEL),
+    ] = None,
+    title: Annotated[
+        Optional[str],
+        typer.Option("--title", help="Figure title ('' for none). Default: the description "
+                     "of the schedule, or the names of the curves.",
+                     show_default=False, rich_help_panel=FIGURE_PANEL),
+    ] = None,
+    x: Annotated[
+        str,
+        typer.Option("--x", metavar="|".join(X_UNITS),
+                     help="x axis: optimizer steps, tokens seen (needs tokens_per_step), "
+                     "epochs (needs steps_per_epoch) or % of training.",
+                     rich_help_panel=FIGURE_PANEL),
+    ] = "steps",
+    log: Annotated[
+        bool, typer.Option("--log", help="Log scale for the learning rate (zeros are not drawn).",
+                           rich_help_panel=FIGURE_PANEL)
+    ] = False,
+    range_: Annotated[
+        Optional[str],
+        typer.Option("--range", metavar="A:B",
+                     help="Draw only steps A…B, as lengths: 0:3000, 0:2%, 10ep:20ep, "
+                     "0:375Mtok, 90%: (either side may be empty).",
+                     show_default=False, rich_help_panel=FIGURE_PANEL),
+    ] = None,
+    no_annotate: Annotated[
+        bool, typer.Option("--no-annotate", help="Only the curves: no markers or labels for the "
+                           "end of warmup, peak, final rate, decay end and phase boundaries.",
+                           rich_help_panel=FIGURE_PANEL)
+    ] = False,
+    sweep: Annotated[
+        Optional[str],
+        typer.Option("--sweep", metavar="KEY=V1,V2,…",
+                     help="Draw one spec once per value of KEY (warmup, peak_lr, total, "
+                     "final_lr), e.g. --sweep warmup=0.5%,1%,2%,5%.",
+                     show_default=False, rich_help_panel=FIGURE_PANEL),
+    ] = None,
+    terminal: Annotated[
+        bool, typer.Option("--terminal", "-t", help="Draw in the terminal instead of a file "
+                           "(a file is still written when -o is given). Honours NO_COLOR.",
+                           rich_help_panel=FIGURE_PANEL)
+    ] = False,
+    total: TotalOpt = None,
+    peak_lr: PeakOpt = None,
+    warmup: WarmupOpt = None,
+    decay: DecayOpt = None,
+    tokens_per_step: TokensOpt = None,
+    steps_per_epoch: EpochOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Draw schedules: one curve per SPEC on one figure (PNG, SVG or PDF), or in the terminal.
+
+    Marked: end of warmup (step, % of run) · peak · final rate · end of decay · phase boundaries.
+    """
+    # check every option before loading anything or importing matplotlib
+    fig_size = _size(size)
+    if x not in X_UNITS:
+        hint = suggest(x, X_UNITS)
+        raise WarmupctlError(f"unknown --x {x!r}" + (f" ({hint})" if hint else "")
+                             + f": use one of {', '.join(X_UNITS)}")
+    rng = parse_range(range_)
+    sweep_spec = parse_sweep(sweep) if sweep is not None else None
+    check_size(fig_size, dpi)
+    path = None
+    fmt = None
+    if output is not None or not terminal:
+        path = output if output is not None else f"schedule.{(format or 'png').lower()}"
+        fmt = output_format(path, format)
+        if path == "-" and sys.stdout.isatty():
+            raise WarmupctlError(f"{fmt.upper()} is binary: give -o FILE, or pipe stdout "
+                                 "elsewhere")
+    spec_list: list[Optional[str]] = list(specs) if specs else [None]
+    if spec_list.count("-") > 1:
+        raise WarmupctlError("'-' (stdin) can be given only once")
+    flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
+
+    default_title = None
+    notes: list[str] = []
+    if sweep_spec is not None:
+        if len(spec_list) > 1:
+            raise WarmupctlError("--sweep draws one spec several times: give a single SPEC")
+        curves, default_title, notes = _sweep_curves(spec_list[0], flags, *sweep_spec)
+    else:
+        curves = []
+        for spec in spec_list:
+            # quiet here: the notice about the default comes once the options are known to fit
+            schedule = load_schedule(spec, flags, True)
+            curves.append(Curve(schedule, _label(spec, schedule.name)))
+        labels = _unique([c.label for c in curves])
+        curves = [Curve(c.schedule, lab) for c, lab in zip(curves, labels, strict=True)]
+    check_x_unit(curves, x)
+    for c in curves:
+        window(c.schedule, rng)
+    if sweep_spec is None and None in spec_list:
+        if flags:
+            notes.append("no SPEC given: plotting the built-in default schedule with the flags "
+                         "applied")
+        else:
+            notes.append("no SPEC given: plotting the built-in default schedule (2000-step "
+                         "linear warmup, cosine to 10%, 100k steps; see docs/spec.md)")
+    for note in notes:  # only now: a run that fails on its options prints just the error
+        notice(note, quiet)
+
+    if flags:
+        # the spec's description no longer tells the whole story: say what was changed
+        given = [("--total", total), ("--peak-lr", peak_lr), ("--warmup", warmup),
+                 ("--decay", decay), ("--tokens-per-step", tokens_per_step),
+                 ("--steps-per-epoch", steps_per_epoch)]
+        changed = " ".join(f"{flag} {value}" for flag, value in given if value is not None)
+        base = default_title or " vs ".join(c.label for c in curves)
+        default_title = f"{base} with {changed}"
+    opts = PlotOptions(
+        x=x, log=log, range=rng, annotate=not no_annotate,
+        title=title if title is not None else default_title,
+        size=fig_size, dpi=dpi, sweep=sweep_spec[0] if sweep_spec is not None else None,
+    )
+    lengths = [c.schedule.total_steps for c in curves]
+    if x == "steps" and len(curves) > 1 and max(lengths) > 3 * min(lengths):
+        notice(f"the runs differ in length ({min(lengths):,} to {max(lengths):,} steps): "
+               "--x percent compares their shapes", quiet)
+    if terminal:
+        from ..render.terminal import render, use_color
+
+        text = render(curves, x=x, log=log, rng=rng, color=use_color(sys.stdout),
+                      title=title or None)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if path is None or fmt is None:
+        return
+    fig = build_figure(curves, opts)
+    with atomic_writer(path) as stream:
+        save_figure(fig, stream, fmt, dpi)
+    if path == "-":
+        return
+    if output is None and not terminal:
+        sys.stdout.write(os.path.abspath(path) + "\n")
+    else:
+        notice(f"wrote {path} ({fmt}, {len(curves)} curve{'s' if len(curves) > 1 else ''})",
+               quiet)

@@ -1,0 +1,528 @@
+"""Figures of schedules (PNG, SVG, PDF) with matplotlib.
+
+The only module of warmupctl that uses matplotlib, and it imports it inside its functions, so
+``import warmupctl`` and the CLI start without it. Figures are built on
+:class:`matplotlib.figure.Figure` directly (no pyplot, no global state): :func:`build_figure`
+returns the figure — tests read the plotted data back from it — and :func:`save_figure` writes it
+to a binary stream. Output is byte-for-byte reproducible for a given matplotlib version and
+settings: our style (:data:`STYLE`, with matplotlib's bundled DejaVu Sans) is applied per figure
+through ``rc_context`` (no global state changes), SVG ids come from a fixed ``svg.hashsalt``, and
+no dates are written.
+
+Curves are reduced to what the pixels can show before they reach matplotlib
+(:func:`warmupctl.render.reduce.reduce_curve`), so a 10^8-step run costs the same as a short one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import WarmupctlError
+from ..fileio import atomic_writer
+from . import (
+    X_LABELS,
+    Curve,
+    check_x_unit,
+    format_count,
+    format_percent,
+    format_rate,
+    format_x,
+    to_x,
+    window,
+)
+from .reduce import reduce_curve
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+FORMATS = ("png", "svg", "pdf")
+
+#: each bucket of the reduction is at most 1/OVERSAMPLE of a pixel column of the figure
+OVERSAMPLE = 2
+
+#: Okabe & Ito (2008) colour-blind-safe palette, in the order curves get them
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+#: line styles, so curves stay apart in greyscale too (solid, dashed, dotted, dash-dot, ...)
+LINESTYLES: tuple[Any, ...] = (
+    "-",
+    (0, (6.0, 2.5)),
+    (0, (1.2, 1.6)),
+    (0, (7.0, 2.0, 1.5, 2.0)),
+    (0, (3.0, 1.5)),
+    (0, (10.0, 2.0, 1.5, 2.0, 1.5, 2.0)),
+    (0, (2.0, 3.5)),
+)
+
+#: matplotlib settings for every figure (on top of matplotlib's defaults)
+STYLE: dict[str, Any] = {
+    # matplotlib's bundled font: the same look everywhere, and it has × and ⁰¹²³⁴⁵⁶⁷⁸⁹⁻
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "axes.labelsize": 9.5,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.linewidth": 0.5,
+    "grid.alpha": 0.35,
+    "lines.solid_capstyle": "butt",
+    "svg.hashsalt": "warmupctl",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+}
+
+ANNOTATION_GREY = "#555555"
+LABEL_FONTSIZE = 8.0
+#: average width of a character of DejaVu Sans, in ems (for estimating label widths)
+CHAR_EM = 0.56
+
+
+@dataclass(frozen=True)
+class PlotOptions:
+    """How to draw: x unit, log rate axis, window, annotations, title, size and resolution."""
+
+    x: str = "steps"
+    log: bool = False
+    range: tuple[str | None, str | None] | None = None
+    annotate: bool = True
+    title: str | None = None
+    size: tuple[float, float] = (8.0, 4.5)
+    dpi: float = 150.0
+    sweep: str | None = None  # the key a sweep varies: ordered colours, shorter legend
+
+
+def check_size(size: tuple[float, float], dpi: float) -> None:
+    w, h = size
+    if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
+        raise WarmupctlError(f"--size needs two positive numbers W,H in inches (got {w:g},{h:g})")
+    if not (2.0 <= w <= 40.0 and 1.5 <= h <= 40.0):
+        raise WarmupctlError(
+            f"--size {w:g},{h:g} is outside 2…40 × 1.5…40 inches; the default is 8,4.5"
+        )
+    if not (math.isfinite(dpi) and 20 <= dpi <= 1200):
+        raise WarmupctlError(f"--dpi must be between 20 and 1200 (got {dpi:g})")
+
+
+def output_format(path: str, fmt: str | None) -> str:
+    """The file format from ``--format`` or the extension of ``path``; they must agree."""
+    ext = os.path.splitext(path)[1].lstrip(".").lower() if path != "-" else ""
+    if fmt is not None:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise WarmupctlError(f"unknown format {fmt!r}: plot writes {', '.join(FORMATS)}")
+        if ext in FORMATS and ext != fmt:
+            raise WarmupctlError(f"--format {fmt} does not match the extension of {path}")
+        return fmt
+    if ext in FORMATS:
+        return ext
+    if path == "-":
+        return "png"
+    raise WarmupctlError(
+        f"cannot tell the format of {path!r}: name it .png, .svg or .pdf, or pass --format"
+    )
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """:data:`STYLE` on top of the user's matplotlib settings, for this figure only."""
+    import matplotlib
+
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+# ------------------------------------------------------------------------------------------
+# Axis formats
+# ------------------------------------------------------------------------------------------
+
+
+def _x_tick(unit: str) -> Any:
+    def fmt(v: float, _pos: Any = None) -> str:
+        if unit in ("steps", "tokens"):
+            return format_count(v) if v >= 0 else "−" + format_count(-v)
+        if unit == "percent":
+            return f"{float(f'{v:.4g}'):g}%"
+        return f"{float(f'{v:.4g}'):g}"
+
+    return fmt
+
+
+def _rate_tick(v: float, _pos: Any = None) -> str:
+    return format_rate(v, 3)
+
+
+def _log_rate_tick(v: float, _pos: Any = None) -> str:
+    return format_rate(v, 3, bare_power=True)
+
+
+def _minor_log_tick(v: float, _pos: Any = None) -> str:
+    if v <= 0:
+        return ""
+    lead = round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6)
+    return format_rate(v, 2) if lead in (2.0, 5.0) else ""
+
+
+def _setup_axes(ax: Axes, opts: PlotOptions, lo: float, hi: float, ymin_pos: float,
+                ymax: float) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    pad = 0.01 * (hi - lo) if hi > lo else 0.5
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.xaxis.set_major_locator(
+        MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=opts.x == "steps")
+    )
+    ax.xaxis.set_major_formatter(FuncFormatter(_x_tick(opts.x)))
+    ax.set_xlabel(X_LABELS[opts.x])
+    ax.set_ylabel("learning rate")
+    if opts.log:
+        ax.set_yscale("log", nonpositive="mask")
+        top = ymax * 1.5
+        bottom = max(ymin_pos / 1.5, ymax * 1e-6) if ymin_pos > 0 else ymax * 1e-3
+        ax.set_ylim(bottom, top)
+        ax.yaxis.set_major_locator(LogLocator(base=10.0))
+        ax.yaxis.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(2, 10))))
+        ax.yaxis.set_major_formatter(FuncFormatter(_log_rate_tick))
+        decades = math.log10(top / bottom)
+        ax.yaxis.set_minor_formatter(
+            FuncFormatter(_minor_log_tick) if decades < 2.2 else NullFormatter()
+        )
+    else:
+        ax.set_ylim(0.0, ymax * 1.06 if ymax > 0 else 1.0)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+        ax.yaxis.set_major_formatter(FuncFormatter(_rate_tick))
+    ax.grid(True, which="major")
+    ax.tick_params(which="both", direction="out")
+
+
+# ------------------------------------------------------------------------------------------
+# Annotations
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _TopLabel:
+    x: float  # axes fraction
+    text: str
+
+
+def _place_top_labels(ax: Axes, labels: list[_TopLabel], axes_width_pt: float) -> None:
+    """Labels above the plot area at their x, left- or right-aligned to stay inside, stacked in
+    rows when they would overlap (widths estimated from the character count). A label wider than
+    the plot is broken at its `` · `` separators over two rows."""
+    rows: list[list[tuple[float, float]]] = []
+    for lab in sorted(labels, key=lambda t: t.x):
+        text = lab.text
+        if len(text) * LABEL_FONTSIZE * CHAR_EM > 0.95 * axes_width_pt and " · " in text:
+            head, _, tail = text.partition(" · ")
+            text = f"{head}\n{tail}"
+        nlines = text.count("\n") + 1
+        longest = max(len(line) for line in text.split("\n"))
+        width = longest * LABEL_FONTSIZE * CHAR_EM / axes_width_pt
+        ha = "left" if lab.x + width <= 1.02 or lab.x < 0.5 else "right"
+        span = (lab.x, lab.x + width) if ha == "left" else (lab.x - width, lab.x)
+
+        def free(r: int, span: tuple[float, float] = span) -> bool:
+            return r >= len(rows) or not any(s < span[1] + 0.01 and span[0] < e + 0.01
+                                             for s, e in rows[r])
+
+        row = 0
+        while not all(free(row + k) for k in range(nlines)):
+            row += 1
+        while len(rows) < row + nlines:
+            rows.append([])
+        for k in range(nlines):
+            rows[row + k].append(span)
+        ax.annotate(
+            text, xy=(lab.x, 1.0), xycoords="axes fraction",
+            xytext=(0, 3 + 11.5 * row), textcoords="offset points",
+            ha=ha, va="bottom", fontsize=LABEL_FONTSIZE, color="#222222",
+            annotation_clip=False, linespacing=1.25,
+        )
+
+
+def _right_tag(ax: Axes, y: float, text: str, color: str) -> None:
+    ax.annotate(
+        text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0),
+        textcoords="offset points", ha="left", va="center", fontsize=LABEL_FONTSIZE,
+        color=color, annotation_clip=False,
+    )
+
+
+def _axes_fraction(ax: Axes, y: float, log: bool) -> float:
+    lo, hi = ax.get_ylim()
+    if log:
+        return (math.log10(y) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+    return (y - lo) / (hi - lo)
+
+
+def _where(schedule: Any, step: int, unit: str) -> str:
+    """``step 2,000 · 2% of run`` (+ the position in the x unit when it is not steps)."""
+    parts = [f"step {step:,}"]
+    if unit in ("tokens", "epochs"):
+        parts.append(format_x(float(to_x(schedule, step, unit)), unit))
+    parts.append(f"{format_percent(step / schedule.total_steps)} of run")
+    return " · ".join(parts)
+
+
+def _annotate_single(ax: Axes, curve: Curve, color: str, steps: np.ndarray, rates: np.ndarray,
+                     a: int, b: int, opts: PlotOptions, axes_width_pt: float) -> None:
+    s = curve.schedule
+    n = s.total_steps
+    x0, x1 = ax.get_xlim()
+    span = x1 - x0
+
+    def frac(step: int) -> float:
+        return (float(to_x(s, step, opts.x)) - x0) / span
+
+    top: list[_TopLabel] = []
+    w = s.warmup_steps
+    k = int(np.argmax(rates))
+    peak, peak_step = float(rates[k]), int(steps[k])
+    if 0 < w < n and a <= w < b:
+        xw = float(to_x(s, w, opts.x))
+        ax.axvspan(float(to_x(s, a, opts.x)) if a > 0 else x0, xw, color="#000000",
+                   alpha=0.045, lw=0, zorder=0.5, gid="warmup-span")
+        ax.axvline(xw, color=ANNOTATION_GREY, lw=0.9, ls=(0, (4, 2)), zorder=1.5,
+                   gid="warmup-end")
+        top.append(_TopLabel(frac(w), f"end of warmup · {_where(s, w, opts.x)}"))
+    drawn = {w}
+    decay_end = s.meta.get("decay_end")
+    if decay_end is not None and decay_end < n and a < decay_end < b:
+        ax.axvline(float(to_x(s, decay_end, opts.x)), color=ANNOTATION_GREY, lw=0.9,
+                   ls=(0, (1, 1.5)), zorder=1.5, gid="decay-end")
+        top.append(_TopLabel(frac(decay_end),
+                             f"end of decay · {_where(s, int(decay_end), opts.x)}"))
+        drawn.add(int(decay_end))
+    for ph in s.phases:
+        if ph.shape == "wsd":
+            c = ph.start + ph.length - int(ph.params["cooldown"])
+            if a < c < b and c not in drawn:
+                ax.axvline(float(to_x(s, c, opts.x)), color=ANNOTATION_GREY, lw=0.9,
+                           ls=(0, (1, 1.5)), zorder=1.5, gid="cooldown-start")
+                top.append(_TopLabel(frac(c), f"cooldown · {_where(s, c, opts.x)}"))
+                drawn.add(c)
+    for ph in s.phases[1:]:
+        if a < ph.start < b and ph.start not in drawn:
+            ax.axvline(float(to_x(s, ph.start, opts.x)), color="#999999", lw=0.6, alpha=0.6,
+                       zorder=1.2, gid="phase-boundary")
+    _place_top_labels(ax, top, axes_width_pt)
+
+    # the peak and the final rate: dots on the curve, values tagged at the right edge
+    tags: list[tuple[float, str]] = []
+    if peak > 0 or not opts.log:
+        ax.plot([float(to_x(s, peak_step, opts.x))], [peak], "o", ms=4.5, color=color,
+                zorder=3, gid="peak", clip_on=False)
+        ax.axhline(peak, color=ANNOTATION_GREY, lw=0.6, ls=(0, (1, 2)), alpha=0.7, zorder=1.1)
+        at = "" if peak_step == w else f" at {_where(s, peak_step, 'steps').split(' · ')[0]}"
+        tags.append((peak, f"peak {format_rate(peak)}{at}"))
+    if b == n:
+        final = float(rates[-1])
+        if final > 0 or not opts.log:
+            ax.plot([float(to_x(s, n - 1, opts.x))], [final], "o", ms=4.5, color=color,
+                    mfc="white", mew=1.4, zorder=3, gid="final", clip_on=False)
+            tags.append((final, f"final {format_rate(final)}"))
+    if len(tags) == 2:
+        fp, ff = (_axes_fraction(ax, y, opts.log) for y, _ in tags)
+        if abs(fp - ff) < 0.07:
+            tags = [(tags[0][0], f"{tags[0][1]} · {tags[1][1]}")]
+    for y, text in tags:
+        _right_tag(ax, y, text, "#222222")
+
+
+def _annotate_overlay(ax: Axes, curve: Curve, color: str, steps: np.ndarray,
+                      rates: np.ndarray, a: int, b: int, opts: PlotOptions, i: int) -> None:
+    s = curve.schedule
+    w = s.warmup_steps
+    if 0 < w < s.total_steps and a <= w < b:
+        # a dashed drop line from the end of warmup to the axis, in the curve's colour
+        xw = float(to_x(s, w, opts.x))
+        ax.plot([xw, xw], [ax.get_ylim()[0], s.lr(w)], color=color, lw=0.8, ls=(0, (4, 2)),
+                alpha=0.8, zorder=1.5, gid=f"warmup-end-{i}", scalex=False, scaley=False)
+    k = int(np.argmax(rates))
+    if rates[k] > 0 or not opts.log:
+        ax.plot([float(to_x(s, int(steps[k]), opts.x))], [float(rates[k])], "o", ms=4,
+                color=color, zorder=3, gid=f"peak-{i}", clip_on=False)
+    if b == s.total_steps and (rates[-1] > 0 or not opts.log):
+        ax.plot([float(to_x(s, int(steps[-1]), opts.x))], [float(rates[-1])], "o", ms=4,
+                color=color, mfc="white", mew=1.2, zorder=3, gid=f"final-{i}", clip_on=False)
+
+
+def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: bool,
+                 full: bool, sweep: str | None = None, show_peak: bool = True) -> str:
+    s = curve.schedule
+    n = s.total_steps
+    w = s.warmup_steps
+    if sweep is not None:
+        # a sweep: say what the swept value came to, and the peak when it differs between curves
+        value = curve.label.partition(" ")[2].replace("_", "")
+        in_steps = value.isdigit()  # the value is already a step count: do not repeat it
+        parts = {
+            "warmup": [] if in_steps else [f"{w:,} steps"],
+            "total": [] if in_steps else [f"{n:,} steps"],
+            "peak_lr": [format_rate(float(np.max(rates)))],
+            "final_lr": [format_rate(float(rates[-1]))] if full else [],
+        }.get(sweep, [])
+        if show_peak and sweep != "peak_lr":
+            parts.append(f"peak {format_rate(float(np.max(rates)))}")
+        return f"{curve.label}" + (f" ({', '.join(parts)})" if parts else "")
+    if single:
+        parts = [f"{n:,} steps"]
+        wshape = s.meta.get("warmup_shape")
+        parts.append(f"{wshape} warmup" if w and wshape else "no warmup" if not w else "warmup")
+        dshape = s.meta.get("decay_shape")
+        if dshape:
+            parts.append(f"{dshape.replace('_', ' ')} decay")
+        return f"{curve.label} — " + ", ".join(parts)
+    parts = [f"{format_count(n)} steps"]
+    parts.append(f"warmup {w:,} ({format_percent(w / n)})" if w else "no warmup")
+    parts.append(f"peak {format_rate(float(np.max(rates)))}")
+    if full:
+        parts.append(f"final {format_rate(float(rates[-1]))}")
+    return f"{curve.label} — " + " · ".join(parts)
+
+
+# ------------------------------------------------------------------------------------------
+# The figure
+# ------------------------------------------------------------------------------------------
+
+
+def _wrap(text: str, chars: int) -> str:
+    """``text`` broken into lines of at most ``chars`` characters (at spaces)."""
+    import textwrap
+
+    if len(text) <= chars:
+        return text
+    return "\n".join(textwrap.wrap(text, max(12, chars), break_on_hyphens=False))
+
+
+def pixel_columns(size: tuple[float, float], dpi: float) -> int:
+    """Pixel columns across the whole figure (an upper bound for the plot area)."""
+    return int(math.ceil(size[0] * dpi))
+
+
+def _colors(n: int, sequential: bool) -> list[str]:
+    if not sequential or n < 2:
+        return [PALETTE[i % len(PALETTE)] for i in range(n)]
+    import matplotlib
+
+    cmap = matplotlib.colormaps["viridis"]
+    return [matplotlib.colors.to_hex(cmap(v)) for v in np.linspace(0.82, 0.0, n)]
+
+
+def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) -> Figure:
+    """A :class:`~matplotlib.figure.Figure` with one line per curve (``gid`` ``curve-<i>``).
+
+    The line's x data are the plotted steps in the chosen unit, its y data the engine's rates at
+    those steps. Raises :class:`WarmupctlError` for options that do not fit the curves.
+    """
+    opts = options or PlotOptions()
+    if not curves:
+        raise WarmupctlError("nothing to plot")
+    check_x_unit(list(curves), opts.x)
+    check_size(opts.size, opts.dpi)
+    windows = [window(c.schedule, opts.range) for c in curves]
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
+        raise WarmupctlError(f"plotting needs matplotlib ({exc}); pip install matplotlib") from None
+
+    buckets = OVERSAMPLE * pixel_columns(opts.size, opts.dpi)
+    data = []
+    for c, (a, b) in zip(curves, windows, strict=True):
+        steps, rates = reduce_curve(c.schedule, a, b, buckets)
+        data.append((steps, rates))
+
+    single = len(curves) == 1
+    colors = _colors(len(curves), opts.sweep is not None)
+    peaks = {float(np.max(r)) for _, r in data}
+    with _style():
+        fig = Figure(figsize=opts.size, dpi=opts.dpi, layout="constrained")
+        ax = fig.add_subplot()
+        lo = min(float(to_x(c.schedule, a, opts.x)) for c, (a, _) in zip(curves, windows,
+                                                                       strict=True))
+        hi = max(float(to_x(c.schedule, b - 1, opts.x)) for c, (_, b) in zip(curves, windows,
+                                                                           strict=True))
+        ymax = max(float(np.max(r)) for _, r in data)
+        positive = [float(np.min(r[r > 0])) for _, r in data if np.any(r > 0)]
+        _setup_axes(ax, opts, lo, hi, min(positive) if positive else 0.0, ymax)
+        for i, (c, (steps, rates), (_a, b)) in enumerate(zip(curves, data, windows,
+                                                             strict=True)):
+            full = b == c.schedule.total_steps
+            ax.plot(
+                to_x(c.schedule, steps, opts.x), rates,
+                color=colors[i], ls=LINESTYLES[i % len(LINESTYLES)], lw=1.8 if single else 1.6,
+                label=_legend_text(c, steps, rates, single, full, opts.sweep, len(peaks) > 1),
+                gid=f"curve-{i}",
+                zorder=2 + 0.01 * (len(curves) - i),
+            )
+        if opts.annotate:
+            axes_width_pt = opts.size[0] * 72.0 * 0.80
+            for i, (c, (steps, rates), (a, b)) in enumerate(zip(curves, data, windows,
+                                                                strict=True)):
+                if single:
+                    _annotate_single(ax, c, colors[i], steps, rates, a, b, opts, axes_width_pt)
+                else:
+                    _annotate_overlay(ax, c, colors[i], steps, rates, a, b, opts, i)
+        legend = fig.legend(loc="outside lower center", frameon=False, ncols=1,
+                            handlelength=3.2, borderaxespad=0.2)
+        legend_chars = int((opts.size[0] * 72.0 - 60.0) / (STYLE["legend.fontsize"] * CHAR_EM))
+        for text in legend.get_texts():
+            text.set_text(_wrap(text.get_text(), legend_chars))
+        title = opts.title
+        if title is None:
+            if single:
+                s = curves[0].schedule
+                title = s.description or curves[0].label
+            else:
+                title = " vs ".join(c.label for c in curves)
+                if len(title) > 90:
+                    title = f"{len(curves)} schedules"
+        if title:
+            fig.suptitle(_wrap(title, int(opts.size[0] * 72.0 / (11.0 * CHAR_EM))), fontsize=11)
+    return fig
+
+
+def save_figure(fig: Figure, stream: IO[bytes], fmt: str, dpi: float | None = None) -> None:
+    """Write ``fig`` to a binary stream as ``fmt`` with no dates, so the bytes are reproducible."""
+    if fmt not in FORMATS:
+        raise WarmupctlError(f"unknown format {fmt!r}: plot writes {', '.join(FORMATS)}")
+    metadata: dict[str, Any] = {
+        "png": {"Software": None},
+        "svg": {"Date": None},
+        "pdf": {"CreationDate": None, "ModDate": None},
+    }[fmt]
+    extra: dict[str, Any] = {}
+    if fmt == "png":
+        # zlib level 1: about 3x faster to encode than the default 6, files ~10% larger
+        extra["pil_kwargs"] = {"compress_level": 1}
+    with _style():
+        fig.savefig(stream, format=fmt, dpi=dpi or fig.dpi, metadata=metadata, **extra)
+
+
+def write_plot(curves: Sequence[Curve], path: str, fmt: str | None = None,
+               options: PlotOptions | None = None) -> str:
+    """Draw ``curves`` and write the figure to ``path`` atomically; returns the format used."""
+    opts = options or PlotOptions()
+    fmt = output_format(path, fmt)
+    fig = build_figure(curves, opts)
+    with atomic_writer(path) as stream:
+        save_figure(fig, stream, fmt, opts.dpi)
+    return fmt
+
+
+__all__ = [
+    "FORMATS", "PlotOptions", "build_figure", "save_figure", "write_plot", "output_format",
+    "check_size", "pixel_columns",
+]

@@ -1,0 +1,137 @@
+"""A preview of schedules drawn in the terminal with uniplot (Unicode blocks, optional colour).
+
+uniplot returns the picture as a string; colour (ANSI codes) is only added when asked for, so the
+caller decides from NO_COLOR and whether stdout is a terminal. Without colour, several curves are
+told apart by their characters (``+``, ``x``, ``o`` …) instead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+from ..errors import WarmupctlError
+from . import Curve, check_x_unit, format_rate, to_x, window
+from .reduce import reduce_curve
+
+#: y-axis label column and frame that uniplot adds around the plotting area
+_LABEL_COLUMNS = 14
+MIN_WIDTH = 20
+
+_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_ASCII_MARKS = ["+", "x", "o", "*", "~", "#", "@"]
+
+
+def use_color(stream: TextIO | None = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (non-empty) or TERM=dumb."""
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def terminal_width() -> int:
+    """Columns of the terminal (``COLUMNS`` wins; 80 when unknown)."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def render(
+    curves: Sequence[Curve],
+    *,
+    width: int | None = None,
+    height: int = 15,
+    x: str = "steps",
+    log: bool = False,
+    rng: tuple[str | None, str | None] | None = None,
+    color: bool = False,
+    title: str | None = None,
+) -> str:
+    """The curves as a terminal picture at most ``width`` columns wide (default: the terminal)."""
+    try:
+        from uniplot import plot_to_string
+    except ImportError as exc:  # pragma: no cover - uniplot is a dependency
+        raise WarmupctlError(f"--terminal needs uniplot ({exc}); pip install uniplot") from None
+    if not curves:
+        raise WarmupctlError("nothing to plot")
+    check_x_unit(list(curves), x)
+    total_width = width or terminal_width()
+    plot_width = max(MIN_WIDTH, total_width - _LABEL_COLUMNS)
+    xs_all: list[np.ndarray] = []
+    ys_all: list[np.ndarray] = []
+    for c in curves:
+        a, b = window(c.schedule, rng)
+        steps, rates = reduce_curve(c.schedule, a, b, 2 * plot_width)
+        xv = np.asarray(to_x(c.schedule, steps, x), dtype=np.float64)
+        if log:
+            keep = rates > 0
+            if not np.any(keep):
+                raise WarmupctlError(f"--log: '{c.label}' has no positive rate to draw")
+            xv, rates = xv[keep], rates[keep]
+        xs_all.append(xv)
+        ys_all.append(rates)
+
+    # scale x to k/M/B and (on a linear axis) the rates to a power of ten, so labels stay short
+    xmax = max(float(np.max(np.abs(v))) for v in xs_all)
+    xdiv, xunit = 1.0, ""
+    if x in ("steps", "tokens"):
+        for div, suffix in _SCALES:
+            if xmax >= 10 * div:
+                xdiv, xunit = div, suffix
+                break
+    ymax = max(float(np.max(v)) for v in ys_all)
+    ydiv, ynote = 1.0, ""
+    if not log and ymax > 0 and not (1e-2 <= ymax < 1e3):
+        exp = math.floor(math.log10(ymax))
+        ydiv = 10.0**exp
+        ynote = f" (×10{str(exp).translate(_SUPERSCRIPT)})"
+    labels = [c.label for c in curves]
+    if title is None:
+        title = labels[0] if len(curves) == 1 else " vs ".join(labels)
+        if len(title) > plot_width:
+            title = f"{len(curves)} schedules"
+    unit_name = {"steps": "steps", "tokens": "tokens", "epochs": "epochs",
+                 "percent": "% of training"}[x]
+    head = f"{title} — learning rate{ynote}{' (log)' if log else ''} vs {unit_name}"
+    kwargs: dict[str, Any] = {
+        "width": plot_width,
+        "height": max(4, int(height)),
+        "lines": True,
+        "y_as_log": log,
+        "title": head[: total_width],
+        "x_unit": xunit,
+    }
+    if len(curves) > 1:
+        kwargs["legend_labels"] = labels
+    if color:
+        kwargs["color"] = True
+    else:
+        kwargs["color"] = False
+        if len(curves) > 1:
+            kwargs["character_set"] = "ascii"
+            kwargs["force_ascii_characters"] = _ASCII_MARKS
+    ys = [v / ydiv for v in ys_all]
+    xs = [v / xdiv for v in xs_all]
+    text = plot_to_string(ys if len(ys) > 1 else ys[0], xs if len(xs) > 1 else xs[0], **kwargs)
+    return text.rstrip("\n") + "\n"
+
+
+def summary_line(curve: Curve) -> str:
+    """``gpt3-small: 600,000 steps, warmup 750, peak 6×10⁻⁴`` — printed under the preview."""
+    s = curve.schedule
+    return (f"{curve.label}: {s.total_steps:,} steps, warmup {s.warmup_steps:,}, "
+            f"peak {format_rate(s.peak_lr)}")
+
+
+__all__ = ["render", "use_color", "terminal_width", "summary_line"]
