@@ -5,6 +5,7 @@ from typing import Optional
 from rich.console import Console
 from rich.table import Table
 
+from ..render.sparkline import sparkline
 from ..summary import summarize
 from ..units import format_count
 from . import app
@@ -48,6 +49,7 @@ def show(
         emit_json(info)
         return
     console = Console(highlight=False)
+    info["sparkline"] = sparkline(schedule, 48)
     _print_summary(console, info)
 
 
@@ -84,6 +86,7 @@ def _print_summary(console: Console, info: dict) -> None:
         grid.add_row("decay", info["decay_shape"])
     grid.add_row("peak", f"{fmt_lr(info['peak_lr'])} first at step {info['peak_step']:,}")
     grid.add_row("final", f"{fmt_lr(info['final_lr'])} at step {n - 1:,}")
+    grid.add_row("curve", info["sparkline"])
     grid.add_row("sum of rates", f"{info['sum_lr']:.6g}  (mean {info['sum_lr'] / n:.4g})")
     console.print(grid)
     table = Table(title="milestones", title_justify="left", show_edge=False)

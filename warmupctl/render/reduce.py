@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import CHUNK, Phase, Schedule
+from .. import engine
+from ..engine import Phase, Schedule
 
 #: windows up to this many steps are scanned step by step (about 0.1 s of NumPy on one core)
 SCAN_BUDGET = 1 << 22
@@ -129,8 +130,8 @@ def _scan_candidates(schedule: Schedule, lo: int, hi: int, edges: np.ndarray) ->
     """Every step in ``[lo, hi)`` is evaluated, chunk by chunk; returns, for each part of a bucket
     inside each chunk, the step of its first minimum and of its first maximum."""
     out: list[np.ndarray] = []
-    for c0 in range(lo, hi, CHUNK):
-        c1 = min(hi, c0 + CHUNK)
+    for c0 in range(lo, hi, engine.CHUNK):
+        c1 = min(hi, c0 + engine.CHUNK)
         vals = schedule.window(c0, c1)
         k0 = int(np.searchsorted(edges, c0, side="right")) - 1
         k1 = int(np.searchsorted(edges, c1 - 1, side="right")) - 1
