@@ -38,6 +38,7 @@ def root(
 
 
 from . import export_cmd, lr_cmd, plot_cmd, presets_cmd, show_cmd  # noqa: E402,F401
+from . import recommend_cmd, validate_cmd  # noqa: E402,F401
 
 
 def main() -> None:

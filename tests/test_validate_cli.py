@@ -1,0 +1,224 @@
+"""`warmupctl validate` and `warmupctl recommend` as users run them: stdout, stderr and exit codes
+checked separately (CONTRACT §3, §6, §7)."""
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import warmupctl
+from warmupctl import presets, rules
+from warmupctl.cli import app
+
+runner = CliRunner()
+ENV = {"NO_COLOR": "1", "COLUMNS": "120"}
+
+CLEAN = """\
+total: 100k
+peak_lr: 3.0e-4
+warmup: {shape: linear, length: 2000, skip_zero: true}
+decay: {shape: cosine, final_lr: 10%}
+training: {optimizer: adamw, beta2: 0.95, architecture: pre-ln}
+"""
+POST_LN_NO_WARMUP = """\
+total: 100k
+peak_lr: 1.0e-3
+decay: {shape: inverse_sqrt}
+training: {optimizer: adam, beta2: 0.98, architecture: post-ln}
+"""
+
+
+def run(*args, input=None):
+    return runner.invoke(app, list(args), input=input, env=ENV)
+
+
+@pytest.fixture
+def clean(tmp_path):
+    p = tmp_path / "clean.yaml"
+    p.write_text(CLEAN)
+    return str(p)
+
+
+@pytest.fixture
+def broken(tmp_path):
+    p = tmp_path / "postln.yaml"
+    p.write_text(POST_LN_NO_WARMUP)
+    return str(p)
+
+
+@pytest.mark.parametrize("command", ["validate", "recommend"])
+def test_help(command):
+    r = run(command, "--help")
+    assert r.exit_code == 0 and "Usage" in r.stdout
+
+
+def test_clean_spec_exits_0_with_no_findings(clean):
+    r = run("validate", clean)
+    assert r.exit_code == 0, r.output
+    assert "no findings" in r.stdout and r.stderr == ""
+    assert run("validate", clean, "--strict").exit_code == 0
+    j = run("validate", clean, "--json")
+    assert j.exit_code == 0 and json.loads(j.stdout) == []
+
+
+def test_preset_with_information_only_exits_0_and_shows_a_table():
+    r = run("validate", "gpt3-small")
+    assert r.exit_code == 0, r.output
+    for text in ("folk-short-warmup-spikes", "info", "0.125%", "Table 2.1", "severity",
+                 "source", "0 errors, 0 warnings, 2 info"):
+        assert text in r.stdout
+    assert r.stderr == ""
+
+
+def test_strict_fails_on_any_finding():
+    r = run("validate", "gpt3-small", "--strict")
+    assert r.exit_code == 1
+    ids = ",".join(f.rule for f in rules.check(warmupctl.load("gpt3-small")))
+    assert run("validate", "gpt3-small", "--strict", "--ignore", ids).exit_code == 0
+
+
+def test_error_finding_exits_1(broken):
+    r = run("validate", broken)
+    assert r.exit_code == 1
+    assert "no-warmup-post-ln" in r.stdout and "error" in r.stdout
+    assert r.stderr == ""
+
+
+def test_json_shape_per_contract(broken):
+    r = run("validate", broken, "--json")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert isinstance(data, list) and data
+    for item in data:
+        assert set(item) == {"rule", "severity", "message", "source"}
+        assert item["severity"] in ("error", "warning", "info")
+        assert item["rule"] in rules.BY_ID
+    assert data[0]["rule"] == "no-warmup-post-ln" and data[0]["severity"] == "error"
+    assert "Xiong" in data[0]["source"]
+
+
+def test_ignore_repeated_and_comma_separated(broken):
+    r = run("validate", broken, "--ignore", "no-warmup-post-ln", "--json")
+    assert r.exit_code == 0
+    assert "no-warmup-post-ln" not in {f["rule"] for f in json.loads(r.stdout)}
+    r = run("validate", broken, "--ignore", "no-warmup-post-ln,warmup-below-untuned-floor",
+            "--ignore", "first-step-zero", "--json")
+    left = {f["rule"] for f in json.loads(r.stdout)}
+    assert not left & {"no-warmup-post-ln", "warmup-below-untuned-floor", "first-step-zero"}
+
+
+def test_unknown_ignored_rule_is_a_usage_error(broken):
+    r = run("validate", broken, "--ignore", "no-warmup-postln")
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert "unknown rule 'no-warmup-postln'" in r.stderr
+    assert "did you mean 'no-warmup-post-ln'?" in r.stderr
+
+
+def test_bad_spec_exits_2_with_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("total: 10k\npeak_lr: 3.0e-4\nwarmup: {shape: linear, lenght: 2%}\n")
+    r = run("validate", str(bad))
+    assert r.exit_code == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "did you mean 'length'" in r.stderr
+    assert run("validate", "no-such.yaml").exit_code == 2
+
+
+def test_flags_override_and_default_notice(clean):
+    r = run("validate", clean, "--warmup", "none", "--json")
+    assert r.exit_code == 0
+    assert "no-warmup-adaptive" in {f["rule"] for f in json.loads(r.stdout)}
+    r = run("validate")
+    assert r.exit_code == 0 and "built-in default" in r.stderr
+
+
+def test_every_preset_passes_validate():
+    for name in presets.names():
+        r = run("validate", name, "--json")
+        assert r.exit_code == 0, (name, r.stdout)
+
+
+def test_list_rules():
+    r = run("validate", "--list-rules", "--json")
+    assert r.exit_code == 0
+    assert [x["rule"] for x in json.loads(r.stdout)] == [x.id for x in rules.RULES]
+    assert "constant-warmup-jump" in run("validate", "--list-rules").stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# recommend
+# ---------------------------------------------------------------------------------------------
+
+
+def test_recommend_prints_schedule_rules_and_why():
+    r = run("recommend", "--steps", "100k", "--batch", "512")
+    assert r.exit_code == 0, r.output
+    for text in ("1,800 steps", "warmup-grows-with-batch", "untuned-warmup-floor", "bound",
+                 "Ma & Yarats", "0.125%", "cosine to 10%"):
+        assert text in r.stdout, text
+    assert r.stderr == ""
+
+
+def test_recommend_json_per_contract():
+    r = run("recommend", "--steps", "100k", "--batch", "512", "--peak-lr", "3e-4", "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert set(d) == {"total_steps", "warmup_steps", "peak_lr", "spec", "rules", "explanation"}
+    assert d["total_steps"] == 100_000 and d["warmup_steps"] == 1800 and d["peak_lr"] == 3e-4
+    assert warmupctl.load(d["spec"]).warmup_steps == 1800
+    for e in d["rules"]:
+        assert set(e) == {"rule", "value", "bound", "source"} and isinstance(e["bound"], bool)
+
+
+def test_recommend_writes_a_spec_that_validates_clean(tmp_path):
+    out = tmp_path / "spec.yaml"
+    r = run("recommend", "--regime", "finetune", "--steps", "3000", "--batch", "32",
+            "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert f"wrote {out}" in r.stderr
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["warmup"] == {"shape": "linear", "length": 180}
+    v = run("validate", str(out), "--json")
+    assert v.exit_code == 0
+    assert all(f["severity"] == "info" for f in json.loads(v.stdout))
+
+
+def test_recommend_base_lr_scaling_shows_both_rules():
+    r = run("recommend", "--steps", "14130", "--batch", "8192", "--optimizer", "sgd",
+            "--base-lr", "0.1", "--base-batch", "256", "--json")
+    d = json.loads(r.stdout)
+    assert d["peak_lr"] == pytest.approx(3.2)
+    got = {e["rule"]: e for e in d["rules"]}
+    assert got["linear-scaling-sgd"]["bound"] and not got["sqrt-scaling-adam"]["bound"]
+    assert d["spec"]["warmup"]["start_lr"] == 0.1
+
+
+def test_recommend_to_stdout_is_yaml_only():
+    r = run("recommend", "--steps", "100k", "--batch", "512", "-o", "-")
+    assert r.exit_code == 0
+    assert yaml.safe_load(r.stdout)["warmup"]["length"] == 1800
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--steps", "lots", "--batch", "8"], "--steps"),
+    (["--steps", "100k", "--batch", "2.5"], "whole number"),
+    (["--steps", "100k", "--batch", "8", "--optimizer", "adamx"], "did you mean 'adamax'"),
+    (["--steps", "1000", "--batch", "8", "--beta2", "0.999"], "2/(1−β2) = 2000"),
+    (["--steps", "100k", "--batch", "8", "--peak-lr", "1e-3", "--base-lr", "1e-4",
+      "--base-batch", "4"], "not both"),
+    (["--steps", "100k", "--batch", "8", "--peak-lr", "10%"], "absolute rate"),
+])
+def test_recommend_usage_errors(args, fragment):
+    r = run("recommend", *args)
+    assert r.exit_code == 2
+    assert fragment in r.stderr and r.stdout == ""
+    assert "Traceback" not in r.output
+
+
+def test_recommend_failure_leaves_an_existing_file_alone(tmp_path):
+    out = tmp_path / "spec.yaml"
+    out.write_text("keep me\n")
+    r = run("recommend", "--steps", "1000", "--batch", "8", "--beta2", "0.999", "-o", str(out))
+    assert r.exit_code == 2
+    assert out.read_text() == "keep me\n"

@@ -1,0 +1,174 @@
+"""`warmupctl recommend`: a schedule from the run's steps and batch (warmupctl.recommend)."""
+
+from typing import Annotated, Optional
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from .. import rules
+from ..errors import WarmupctlError
+from ..fileio import atomic_writer
+from ..loading import load
+from ..recommend import OPTIMIZERS, recommend
+from ..rules import BASIS_BY_ID
+from ..units import UnitError, parse_count, parse_rate
+from . import app
+from ._common import JsonOpt, QuietOpt, emit_json, fmt_lr, handle_errors, notice
+
+RUN = "The run"
+LR = "Peak rate (give one of the two)"
+
+
+def _count(flag: str, value: Optional[str]) -> Optional[int]:
+    if value is None:
+        return None
+    try:
+        n = parse_count(value, "a whole number")
+    except UnitError as exc:
+        raise WarmupctlError(f"{flag}: {exc}" + (f" ({exc.hint})" if exc.hint else "")) from None
+    if n.denominator != 1:
+        raise WarmupctlError(f"{flag}: expected a whole number, got {value!r}")
+    return int(n)
+
+
+def _rate(flag: str, value: Optional[str]) -> Optional[float]:
+    if value is None:
+        return None
+    try:
+        rate = parse_rate(value)
+    except UnitError as exc:
+        raise WarmupctlError(f"{flag}: {exc}") from None
+    if rate.percent:
+        raise WarmupctlError(f"{flag}: expected an absolute rate such as 3e-4, got {value!r}")
+    return rate.value
+
+
+def _float(flag: str, value: Optional[str]) -> Optional[float]:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise WarmupctlError(f"{flag}: expected a number such as 0.95, got {value!r}") from None
+
+
+@app.command(name="recommend")
+@handle_errors
+def recommend_cmd(
+    steps: Annotated[str, typer.Option("--steps", help="Optimizer steps in the run: 100k, 1.2M.",
+                                       rich_help_panel=RUN, show_default=False)],
+    batch: Annotated[str, typer.Option("--batch", help="Sequences (or images) per optimizer step, "
+                                       "after accumulation, across devices.",
+                                       rich_help_panel=RUN, show_default=False)],
+    regime: Annotated[str, typer.Option("--regime", help="pretrain or finetune.",
+                                        rich_help_panel=RUN)] = "pretrain",
+    optimizer: Annotated[str, typer.Option(
+        "--optimizer", help="One of: " + ", ".join(OPTIMIZERS) + ".", rich_help_panel=RUN,
+    )] = "adamw",
+    beta2: Annotated[Optional[str], typer.Option(
+        "--beta2", help="Adam's β2 (default 0.95 pretraining, 0.98 fine-tuning).",
+        rich_help_panel=RUN, show_default=False)] = None,
+    seq_len: Annotated[Optional[str], typer.Option(
+        "--seq-len", help="Tokens per sequence (the spec then knows tokens per step).",
+        rich_help_panel=RUN, show_default=False)] = None,
+    decay: Annotated[Optional[str], typer.Option(
+        "--decay", help="cosine, linear or wsd (default: cosine pretraining, linear "
+                        "fine-tuning).", rich_help_panel=RUN, show_default=False)] = None,
+    peak_lr: Annotated[Optional[str], typer.Option(
+        "--peak-lr", help="The peak rate.", rich_help_panel=LR, show_default=False)] = None,
+    base_lr: Annotated[Optional[str], typer.Option(
+        "--base-lr", help="A rate tuned at --base-batch; scaled to --batch by the optimizer's "
+                          "rule.", rich_help_panel=LR, show_default=False)] = None,
+    base_batch: Annotated[Optional[str], typer.Option(
+        "--base-batch", help="The batch --base-lr was tuned at.", rich_help_panel=LR,
+        show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", metavar="SPEC.yaml", help="Write the recommended spec as YAML "
+        "('-' for stdout).", show_default=False)] = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Recommend a warmup schedule for a run, with every rule that shaped it and its source.
+
+    Pretraining warmup sits in 1–5% of the steps (longer for larger batches) unless Adam's
+    2/(1−β2) floor needs more; fine-tuning uses 6%. The written spec passes `validate`.
+    """
+    rec = recommend(
+        _count("--steps", steps) or 0,
+        _count("--batch", batch) or 0,
+        regime=regime,
+        optimizer=optimizer,
+        beta2=_float("--beta2", beta2),
+        peak_lr=_rate("--peak-lr", peak_lr),
+        base_lr=_rate("--base-lr", base_lr),
+        base_batch=_count("--base-batch", base_batch),
+        seq_len=_count("--seq-len", seq_len),
+        decay=decay,
+    )
+    schedule = load(rec.spec)  # the spec must load; a failure here is a bug, not user input
+    concerns = [f for f in rules.check(schedule) if f.severity != "info"]
+    if output is not None:
+        text = yaml.safe_dump(rec.spec, sort_keys=False, allow_unicode=True, width=100)
+        with atomic_writer(output) as stream:
+            stream.write(text.encode("utf-8"))
+        if output == "-":
+            return
+        notice(f"wrote {output}", quiet)
+    if json:
+        emit_json(rec.to_dict())
+        return
+    _print(Console(highlight=False), rec, schedule, concerns)
+
+
+def _value(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return fmt_lr(v) if v < 0.01 else f"{v:g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={_value(x)}" for k, x in v.items())
+    return str(v)
+
+
+def _print(console: Console, rec, schedule, concerns) -> None:
+    n, w = rec.total_steps, rec.warmup_steps
+    spec = rec.spec
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    tps = schedule.meta.get("tokens_per_step")
+    grid.add_row("total", f"{n:,} steps" + (f" ({n * tps:,.0f} tokens)" if tps else ""))
+    grid.add_row("warmup", f"{w:,} steps ({w / n:.2%}), linear"
+                 + (f" from {fmt_lr(spec['warmup']['start_lr'])}"
+                    if "start_lr" in spec["warmup"] else " from 0"))
+    grid.add_row("peak", fmt_lr(rec.peak_lr) if rec.peak_lr is not None
+                 else "not given (the spec uses 1.0, a multiplier of your peak)")
+    d = spec["decay"]
+    if d["shape"] == "wsd":
+        dtext = f"wsd: stable, then a {d['cooldown']:,}-step 1-sqrt cooldown to 0"
+    else:
+        dtext = f"{d['shape']} to {d['final_lr'] or 0} over {n - w:,} steps"
+    grid.add_row("decay", dtext)
+    console.print("[bold]recommended schedule[/bold]")
+    console.print(grid)
+    console.print()
+    table = Table(title="rules that shaped it (docs/rules.md explains each)", title_justify="left",
+                  show_edge=False, highlight=False)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("bound", no_wrap=True)
+    table.add_column("source", overflow="fold")
+    for r in rec.rules:
+        table.add_row(r["rule"], _value(r["value"]), "yes" if r["bound"] else "no",
+                      BASIS_BY_ID[r["rule"]].cite)
+    console.print(table)
+    console.print()
+    console.print(rec.explanation, soft_wrap=False)
+    for f in concerns:
+        console.print(f"[yellow]{f.severity}[/yellow] {f.rule}: {f.message}")

@@ -1,0 +1,107 @@
+"""`warmupctl validate`: check a schedule against the published evidence (warmupctl.rules)."""
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .. import rules
+from . import app
+from ._common import (
+    DecayOpt,
+    EpochOpt,
+    JsonOpt,
+    PeakOpt,
+    QuietOpt,
+    SpecArg,
+    TokensOpt,
+    TotalOpt,
+    WarmupOpt,
+    emit_json,
+    handle_errors,
+    load_schedule,
+    overrides,
+)
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+@app.command()
+@handle_errors
+def validate(
+    spec: SpecArg = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 on any finding, information included.")
+    ] = False,
+    ignore: Annotated[
+        Optional[list[str]],
+        typer.Option("--ignore", metavar="RULE",
+                     help="Skip a rule by id (repeat it, or separate ids with commas).",
+                     show_default=False),
+    ] = None,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="List every rule with its severity and exit.")
+    ] = False,
+    total: TotalOpt = None,
+    peak_lr: PeakOpt = None,
+    warmup: WarmupOpt = None,
+    decay: DecayOpt = None,
+    tokens_per_step: TokensOpt = None,
+    steps_per_epoch: EpochOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Check a schedule against published evidence: one finding per rule that fires.
+
+    Exit 0 without error-level findings, 1 with one (or with any finding under --strict),
+    2 for bad input. Rules read the spec's `training:` block; docs/rules.md lists them.
+    """
+    if list_rules:
+        _list_rules(json)
+        return
+    skip = rules.resolve_ignored(ignore or ())
+    flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
+    schedule = load_schedule(spec, flags, quiet)
+    findings = rules.check(schedule, skip)
+    code = rules.exit_code(findings, strict)
+    if json:
+        emit_json([f.to_dict() for f in findings])
+    else:
+        _print(Console(highlight=False), schedule, findings)
+    raise typer.Exit(code)
+
+
+def _print(console: Console, schedule, findings: list) -> None:
+    name = schedule.name or "schedule"
+    n, w = schedule.total_steps, schedule.warmup_steps
+    console.print(f"[bold]{name}[/bold]: {n:,} steps, warmup {w:,} ({w / n:.3%})")
+    if not findings:
+        console.print("no findings")
+        return
+    table = Table(show_lines=True, highlight=False, expand=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("message", ratio=3, overflow="fold")
+    table.add_column("source", ratio=2, overflow="fold")
+    for f in findings:
+        table.add_row(f.rule, f"[{STYLE[f.severity]}]{f.severity}[/]", f.message, f.source)
+    console.print(table)
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in rules.SEVERITIES}
+    console.print(", ".join(f"{c} {s}" + ("s" if c != 1 and s != "info" else "")
+                            for s, c in counts.items()))
+
+
+def _list_rules(json: bool) -> None:
+    if json:
+        emit_json([{"rule": r.id, "severity": r.severity, "family": r.family,
+                    "summary": r.summary, "source": r.source} for r in rules.RULES])
+        return
+    table = Table(show_lines=False, highlight=False, expand=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("fires when", ratio=2, overflow="fold")
+    table.add_column("source", ratio=1, overflow="fold")
+    for r in rules.RULES:
+        table.add_row(r.id, f"[{STYLE[r.severity]}]{r.severity}[/]", r.summary, r.source)
+    Console(highlight=False).print(table)
