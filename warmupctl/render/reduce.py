@@ -93,6 +93,14 @@ def restart_steps(ph: Phase) -> np.ndarray | None:
     return np.concatenate([first - 1, first, first + 1])
 
 
+def _unique(values: np.ndarray | list) -> np.ndarray:
+    """Sorted distinct int64 steps (``np.unique`` without its lazy import of numpy.ma, ~20 ms)."""
+    arr = np.sort(np.asarray(values, dtype=np.int64).ravel())
+    if arr.size == 0:
+        return arr
+    return arr[np.concatenate(([True], arr[1:] != arr[:-1]))]
+
+
 def _is_monotone_between_breakpoints(ph: Phase) -> bool:
     return ph.shape in MONOTONE_SHAPES or (
         ph.shape == "cosine_restarts" and restart_steps(ph) is not None
@@ -116,7 +124,7 @@ def breakpoints(schedule: Schedule, a: int, b: int) -> np.ndarray:
             restarts = restart_steps(ph)
             if restarts is not None:
                 points.append(restarts)
-    arr = np.unique(np.concatenate(points).astype(np.int64))
+    arr = _unique(np.concatenate(points).astype(np.int64))
     return arr[(arr > a) & (arr < b)]
 
 
@@ -163,7 +171,7 @@ def _candidates(schedule: Schedule, a: int, b: int, edges: np.ndarray, method: s
             continue
         if scan_all or not _is_monotone_between_breakpoints(ph):
             parts.append(_scan_candidates(schedule, lo, hi, edges))
-    return np.unique(np.concatenate(parts))
+    return _unique(np.concatenate(parts))
 
 
 def bucket_extremes(
@@ -224,7 +232,7 @@ def reduce_curve(
     edges = info.edges
     bounds = phase_boundaries(schedule, a, b)
     bps = breakpoints(schedule, a, b)
-    keep = np.unique(np.concatenate([
+    keep = _unique(np.concatenate([
         edges[:-1], edges[1:] - 1, info.min_step, info.max_step, bounds, bounds - 1,
         bps, bps - 1, np.minimum(bps + 1, b - 1), [a, min(a + 1, b - 1), b - 1],
     ]))
@@ -234,9 +242,11 @@ def reduce_curve(
 
 
 def column_max(schedule: Schedule, columns: int, a: int = 0, b: int | None = None) -> np.ndarray:
-    """The exact maximum rate of each of ``columns`` equal runs of steps (for sparklines)."""
+    """The exact maximum rate of each of ``columns`` equal runs of steps (for sparklines).
+
+    Uses the breakpoint method: a few evaluations per column whatever the run length."""
     b = schedule.total_steps if b is None else b
-    info, _, _ = bucket_extremes(schedule, a, b, columns)
+    info, _, _ = bucket_extremes(schedule, a, b, columns, method="monotone")
     return info.max_value
 
 
