@@ -1,4 +1,6 @@
-"""Step→rate exports: JSON, CSV and NPY, streamed chunk by chunk (CONTRACT §5).
+"""Step→rate exports: JSON, CSV and NPY, streamed chunk by chunk (CONTRACT §5); and the
+trainer exports (``hf``, ``deepspeed``, ``megatron``, ``torch``, ``optax``, ``keras``), whose
+per-target logic lives in :mod:`warmupctl.interop`.
 
 Rates are written as the shortest text that reads back as the same float64 (Python's ``repr``),
 so ``float(text) == rate`` bit for bit. The writers take a binary stream; opening files (atomically)
@@ -16,7 +18,11 @@ import numpy as np
 from .engine import Schedule
 
 FORMAT_ID = "warmupctl.schedule/v1"
+#: step→rate tables
 FORMATS = ("json", "csv", "npy")
+#: configs and code for trainers (warmupctl.interop): exact at every step or refused
+TRAINER_FORMATS = ("hf", "deepspeed", "megatron", "torch", "optax", "keras")
+ALL_FORMATS = FORMATS + TRAINER_FORMATS
 
 
 def _floats(values: np.ndarray) -> str:
@@ -81,3 +87,14 @@ WRITERS: dict[str, Callable[[Schedule, BinaryIO, int], None]] = {
     "csv": write_csv,
     "npy": write_npy,
 }
+
+
+def write_target(schedule: Schedule, out: BinaryIO, target: str, approximate: bool = False):
+    """Write the trainer export for ``target``; returns the :class:`warmupctl.interop.Exported`
+    (raises ``NotExpressible`` — exit code 2 — when the target is not exact and ``approximate``
+    is not set; nothing is written then)."""
+    from . import interop
+
+    exported = interop.export(schedule, target, approximate=approximate)
+    out.write(exported.text.encode())
+    return exported

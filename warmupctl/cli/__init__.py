@@ -39,6 +39,7 @@ def root(
 
 from . import export_cmd, lr_cmd, plot_cmd, presets_cmd, show_cmd  # noqa: E402,F401
 from . import recommend_cmd, validate_cmd  # noqa: E402,F401
+from . import import_cmd  # noqa: E402,F401
 
 
 def main() -> None:

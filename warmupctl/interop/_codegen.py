@@ -1,0 +1,320 @@
+"""Closed-form code for a schedule: the engine's formulas as source text, segment by segment.
+
+The torch, optax and keras exports fall back to closed forms when the library's built-in classes
+cannot reproduce a phase. This module turns every engine phase into *segments* — a step range, an
+origin (``x = t − origin``) and a few statements ending in ``return EXPR`` — written with the same
+floating-point operations, in the same order, as :mod:`warmupctl.engine` (e.g. a falling phase is
+``a·w + b·(1 − w)``). Function names are placeholders (``COS(``, ``SQRT(``, ``EXP(``, ``MAX(``,
+``PI``) that :func:`render` maps onto ``math``, ``jax.numpy``, ``keras.ops`` or NumPy.
+
+Pieces the engine computes from data (the rate after k step milestones, the start and length of a
+restart cycle when the period grows) become constants, computed here with the engine's own NumPy
+expressions, so the generated code reads them back bit for bit.
+
+:func:`evaluate` runs the segments with NumPy over any steps, which is how the exports verify the
+generated code against the schedule at every step before writing it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engine import Phase, Schedule
+from ._common import describe_phase, num
+
+
+@dataclass
+class Segment:
+    """Steps ``[start, stop)`` computed by ``body`` with ``x = t − origin``.
+
+    ``constant`` is set when the segment is one rate (then ``body`` is empty)."""
+
+    start: int
+    stop: int
+    origin: int
+    body: list[str] = field(default_factory=list)
+    constant: float | None = None
+    comment: str = ""
+
+    @property
+    def offset(self) -> int:
+        """``x`` at the first step of the segment."""
+        return self.start - self.origin
+
+
+def _mix(p: float, q: float, w: str) -> list[str]:
+    """``p·w + q·(1 − w)`` exactly as ``engine._mix`` (``q = 0`` drops an exact ``+ 0.0``)."""
+    if q == 0.0:
+        return [f"return {num(p)} * {w}"]
+    return [f"w = {w}", f"return {num(p)} * w + {num(q)} * (1.0 - w)"]
+
+
+def _mix_w(p: float, q: float, wlines: list[str]) -> list[str]:
+    """Like :func:`_mix` for a weight computed by statements ending in ``w = ...``."""
+    if q == 0.0:
+        return [*wlines, f"return {num(p)} * w"]
+    return [*wlines, f"return {num(p)} * w + {num(q)} * (1.0 - w)"]
+
+
+def _origin(ph: Phase) -> int:
+    return ph.start - 1 if ph.params.get("skip_zero") else ph.start
+
+
+def phase_segments(ph: Phase, total: int) -> list[Segment]:
+    stop = min(ph.end, total)
+    a, b, L = ph.a, ph.b, ph.length
+    comment = describe_phase(ph)
+    origin = _origin(ph)
+
+    def seg(body: list[str], *, start: int = ph.start, end: int = stop, org: int = origin,
+            note: str = comment) -> Segment:
+        return Segment(start, end, org, body, None, note)
+
+    def const(value: float, *, start: int = ph.start, end: int = stop,
+              note: str = comment) -> Segment:
+        return Segment(start, end, start, [], float(value), note)
+
+    shape = ph.shape
+    if shape == "constant":
+        return [const(a)]
+    if shape == "linear":
+        if a == b:
+            return [const(a)]
+        if b >= a:
+            return [seg(_mix(b, a, f"(x / {L})"))]
+        return [seg(_mix(a, b, f"(({L} - x) / {L})"))]
+    if shape == "cosine":
+        if a == b:
+            return [const(a)]
+        if b >= a:
+            return [seg(_mix_w(b, a, [f"w = 0.5 * (1.0 - COS(PI * (x / {L})))"]))]
+        return [seg(_mix_w(a, b, [f"w = 0.5 * (1.0 + COS(PI * (x / {L})))"]))]
+    if shape == "polynomial":
+        power = float(ph.params.get("power", 1.0))
+        if b >= a:
+            if a == b:
+                return [const(a)]
+            return [seg(_mix_w(b, a, [f"w = (x / {L}) ** {num(power)}"]))]
+        return [seg([f"return {num(a - b)} * (1 - x / {L}) ** {num(power)} + {num(b)}"])]
+    if shape == "exponential":
+        if "gamma" in ph.params:
+            every = float(ph.params.get("every", 1))
+            gamma = float(ph.params["gamma"])
+            expr = f"{num(a)} * {num(gamma)} ** (x / {num(every)})"
+            if b < a and ph.params.get("floor", False):
+                return [seg([f"return MAX({expr}, {num(b)})"])]
+            return [seg([f"return {expr}"])]
+        if a == b:
+            return [const(a)]
+        tau = float(ph.params.get("tau") or L / 5.0)
+        return [seg(_mix_w(b, a, [f"w = 1.0 - EXP(-x / {num(tau)})"]))]
+    if shape == "inverse_sqrt":
+        c = int(ph.params["timescale"])
+        expr = f"{num(a)} * (1.0 / SQRT((x + {c}) / {c}))"
+        if b > 0:
+            expr = f"MAX({expr}, {num(b)})"
+        return [seg([f"return {expr}"], org=ph.start)]
+    if shape == "step":
+        return _step_segments(ph, stop)
+    if shape == "wsd":
+        return _wsd_segments(ph, stop)
+    if shape == "cosine_restarts":
+        return _restart_segments(ph, stop)
+    raise ValueError(f"no closed form for shape {shape!r}")  # pragma: no cover
+
+
+def _step_segments(ph: Phase, stop: int) -> list[Segment]:
+    milestones = np.asarray(ph.params.get("milestones", ()), dtype=np.int64)
+    gamma = float(ph.params.get("gamma", 0.1))
+    cuts = sorted({int(m) for m in milestones if ph.start < m < stop})
+    bounds = [ph.start, *cuts, stop]
+    out = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        passed = np.searchsorted(milestones, np.array([lo], dtype=np.int64), side="right")
+        value = float((ph.a * np.power(gamma, passed))[0])  # engine.step, same operations
+        out.append(Segment(lo, hi, lo, [], value,
+                           f"step decay: {int(passed[0])} milestone(s) passed"))
+    return out
+
+
+def _wsd_segments(ph: Phase, stop: int) -> list[Segment]:
+    cool = int(ph.params["cooldown"])
+    stable = ph.length - cool
+    kind = str(ph.params.get("cooldown_shape", "linear"))
+    out: list[Segment] = []
+    s_end = min(ph.start + stable, stop)
+    if stable > 0 and ph.start < s_end:
+        out.append(Segment(ph.start, s_end, ph.start, [], float(ph.a), f"stable {num(ph.a)}"))
+    c0 = ph.start + stable
+    if c0 < stop:
+        q = f"(x / {max(1, cool)})"
+        g = {"linear": f"w = 1.0 - {q}",
+             "cosine": f"w = 0.5 * (1.0 + COS(PI * {q}))",
+             "1-sqrt": f"w = 1.0 - SQRT({q})"}[kind]
+        if ph.a == ph.b:
+            out.append(Segment(c0, stop, c0, [], float(ph.a), "cooldown (flat)"))
+        else:
+            out.append(Segment(c0, stop, c0, _mix_w(ph.a, ph.b, [g]), None,
+                               f"{kind} cooldown from {num(ph.a)} to {num(ph.b)}"))
+    return out
+
+
+def restart_cycles(ph: Phase, x: np.ndarray) -> np.ndarray:
+    """The cycle index of each phase-local step, with engine.cosine_restarts' own operations."""
+    x = x.astype(np.float64)
+    if "cycles" in ph.params:
+        n = float(ph.params["cycles"])
+        return np.floor(n * (x / ph.length))
+    period = float(ph.params["period"])
+    mult = float(ph.params.get("period_mult", 1.0))
+    if mult == 1.0:
+        return np.floor(x / period)
+    i = np.floor(np.log(1.0 - x / period * (1.0 - mult)) / math.log(mult))
+    start_i = period * (mult**i - 1.0) / (mult - 1.0)
+    i = np.where(start_i > x, i - 1, i)
+    start_i = period * (mult**i - 1.0) / (mult - 1.0)
+    nxt = period * (mult ** (i + 1) - 1.0) / (mult - 1.0)
+    return np.where(nxt <= x, i + 1, i)
+
+
+def _restart_segments(ph: Phase, stop: int) -> list[Segment]:
+    """One segment per restart cycle. The cycle boundaries are decided here, with the engine's
+    own float expressions, so the generated code needs no ``floor`` or ``%`` at run time (XLA
+    rewrites ``x / c`` as ``x · (1/c)`` under jit, which can move a float boundary by a step)."""
+    decay = float(ph.params.get("cycle_decay", 1.0))
+    a, b = ph.a, ph.b
+    tail = ("return top * w" if b == 0.0 else f"return top * w + {num(b)} * (1.0 - w)")
+    cos = "w = 0.5 * (1.0 + COS(PI * frac))"
+    x = np.arange(0, stop - ph.start, dtype=np.int64)
+    cyc = restart_cycles(ph, x)
+    change = np.flatnonzero(np.diff(cyc)) + 1
+    starts = [0, *change.tolist()]
+    ends = [*change.tolist(), len(x)]
+    out = []
+    period = float(ph.params.get("period", 0.0))
+    mult = float(ph.params.get("period_mult", 1.0))
+    for lo, hi in zip(starts, ends, strict=True):
+        i = np.array([cyc[lo]])
+        top = float((a * decay**i)[0]) if decay != 1.0 else a
+        if "cycles" in ph.params:
+            n = float(ph.params["cycles"])
+            # y % 1.0 == y − i exactly inside cycle i; the max() only absorbs a rounding of y
+            # just below i at the first step of the cycle
+            frac = f"frac = MAX({num(n)} * (x / {ph.length}) - {num(float(i[0]))}, 0.0)"
+        elif mult == 1.0:
+            frac = f"frac = (x - {num(float((i * period)[0]))}) / {num(period)}"
+        else:
+            s_i = float((period * (mult**i - 1.0) / (mult - 1.0))[0])
+            t_i = float((period * mult**i)[0])
+            frac = f"frac = (x - {num(s_i)}) / {num(t_i)}"
+        out.append(Segment(ph.start + lo, ph.start + hi, ph.start,
+                           [frac, f"top = {num(top)}", cos, tail], None,
+                           f"restart cycle {int(i[0])} from {num(top)} to {num(b)}"))
+    return out
+
+
+def segments(schedule: Schedule) -> list[Segment]:
+    """All segments of a schedule, in order, tiling ``0 … N−1``; equal neighbouring constants
+    are merged."""
+    out: list[Segment] = []
+    for ph in schedule.phases:
+        for seg in phase_segments(ph, schedule.total_steps):
+            if seg.stop <= seg.start:
+                continue
+            if (out and seg.constant is not None and out[-1].constant is not None
+                    and out[-1].constant == seg.constant):
+                out[-1].stop = seg.stop
+                continue
+            out.append(seg)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+NAMESPACES: dict[str, dict[str, str]] = {
+    "math": {"COS": "math.cos", "SQRT": "math.sqrt", "EXP": "math.exp", "MAX": "max",
+             "PI": "math.pi"},
+    "jnp": {"COS": "jnp.cos", "SQRT": "jnp.sqrt", "EXP": "jnp.exp", "MAX": "jnp.maximum",
+            "PI": "jnp.pi"},
+    # keras.ops.maximum returns float32 for float64 tensors (torch backend, Keras 3.15): the
+    # generated file defines _max with ops.where instead
+    "keras": {"COS": "ops.cos", "SQRT": "ops.sqrt", "EXP": "ops.exp", "MAX": "_max",
+              "PI": "math.pi"},
+    "numpy": {"COS": "np.cos", "SQRT": "np.sqrt", "EXP": "np.exp", "MAX": "np.maximum",
+              "PI": "np.pi"},
+}
+
+_TOKEN = re.compile(r"\b(COS|SQRT|EXP|MAX|PI)\b")
+
+
+def render(line: str, namespace: str) -> str:
+    names = NAMESPACES[namespace]
+    return _TOKEN.sub(lambda m: names[m.group(1)], line)
+
+
+def render_body(seg: Segment, namespace: str, indent: str) -> list[str]:
+    if seg.constant is not None:
+        return [f"{indent}return {num(seg.constant)}"]
+    return [indent + render(line, namespace) for line in seg.body]
+
+
+def numpy_function(seg: Segment) -> Callable[[np.ndarray], np.ndarray]:
+    """The segment as a NumPy function of ``x`` (vectorised), for verification."""
+    if seg.constant is not None:
+        value = seg.constant
+        return lambda x: np.full(np.shape(x), value, dtype=np.float64)
+    src = "def f(x):\n" + "\n".join(render_body(seg, "numpy", "    ")) + "\n"
+    scope: dict = {"np": np}
+    exec(compile(src, "<warmupctl segment>", "exec"), scope)  # noqa: S102 - our own text
+    return scope["f"]
+
+
+def evaluate(segs: list[Segment], steps: np.ndarray) -> np.ndarray:
+    """Run the segments with NumPy at ``steps`` (each must lie in a segment)."""
+    steps = np.asarray(steps, dtype=np.int64)
+    out = np.full(steps.shape, np.nan, dtype=np.float64)
+    for seg in segs:
+        sel = (steps >= seg.start) & (steps < seg.stop)
+        if sel.any():
+            out[sel] = numpy_function(seg)(steps[sel] - seg.origin)
+    return out
+
+
+def scalar_function(segs: list[Segment], total: int) -> tuple[str, Callable[[int], float]]:
+    """``lr_at(step)`` as plain Python (``math`` only): its source text and the function."""
+    lines = [
+        "def lr_at(step: int) -> float:",
+        '    """The learning rate of optimizer update ``step`` (0-based); after the last',
+        '    step of the run, the last rate."""',
+        f"    t = min(max(int(step), 0), {total - 1})",
+    ]
+    for k, seg in enumerate(segs):
+        last = k == len(segs) - 1
+        pad = "    " if last else "        "
+        if not last:
+            lines.append(f"    if t < {seg.stop}:  # {_range(seg)}: {seg.comment}")
+        else:
+            lines.append(f"    # {_range(seg)}: {seg.comment}")
+        if seg.constant is None:
+            lines.append(f"{pad}x = t" + (f" - {seg.origin}" if seg.origin else ""))
+        lines.extend(render_body(seg, "math", pad))
+    src = "\n".join(lines) + "\n"
+    scope: dict = {"math": math}
+    exec(compile(src, "<warmupctl lr_at>", "exec"), scope)  # noqa: S102 - our own text
+    return src, scope["lr_at"]
+
+
+def _range(seg: Segment) -> str:
+    last = seg.stop - 1
+    return f"steps {seg.start:,}–{last:,}" if last > seg.start else f"step {seg.start:,}"
+
+
+def segment_range(seg: Segment) -> str:
+    return _range(seg)
