@@ -223,7 +223,7 @@ def test_export_interrupted_half_way_leaves_the_old_file(tmp_path, monkeypatch):
     out = tmp_path / "s.csv"
     out.write_text("old content")
 
-    def broken(schedule, stream, every):
+    def broken(schedule, stream, every, progress=None):
         stream.write(b"step,lr\n0,0.0\n")
         raise OSError(28, "No space left on device")
 

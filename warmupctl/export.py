@@ -2,8 +2,8 @@
 trainer exports (``hf``, ``deepspeed``, ``megatron``, ``torch``, ``optax``, ``keras``), whose
 per-target logic lives in :mod:`warmupctl.interop`.
 
-Rates are written as the shortest text that reads back as the same float64 (Python's ``repr``),
-so ``float(text) == rate`` bit for bit. The writers take a binary stream; opening files (atomically)
+Rates are written as the shortest text that reads back as the same float64 (orjson's float
+formatting, the same digits as Python's ``repr``), so ``float(text) == rate`` bit for bit. The writers take a binary stream; opening files (atomically)
 is the caller's job.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 import numpy as np
+import orjson
 
 from .engine import Schedule
 
@@ -25,15 +26,30 @@ TRAINER_FORMATS = ("hf", "deepspeed", "megatron", "torch", "optax", "keras")
 ALL_FORMATS = FORMATS + TRAINER_FORMATS
 
 
-def _floats(values: np.ndarray) -> str:
-    return ",".join(map(repr, values.tolist()))
+Progress = Callable[[int], None]
+
+#: CSV rows formatted at once (each row is a Python object while it is built)
+CSV_ROWS = 1 << 16
 
 
-def _ints(values: np.ndarray) -> str:
-    return ",".join(map(str, values.tolist()))
+def _json_array(values: np.ndarray) -> bytes:
+    """``a,b,c`` (no brackets): orjson writes each float64 as its shortest round-trip text."""
+    return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
 
 
-def write_json(schedule: Schedule, out: BinaryIO, every: int = 1) -> None:
+def _contiguous(arr: np.ndarray, dtype: str) -> np.ndarray:
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def rows(schedule: Schedule, every: int = 1) -> int:
+    """How many steps an export with ``--every`` writes (the last step is always included)."""
+    n = schedule.total_steps
+    count = (n - 1) // every + 1
+    return count + (1 if (n - 1) % every else 0)
+
+
+def write_json(schedule: Schedule, out: BinaryIO, every: int = 1,
+               progress: Progress | None = None) -> None:
     """``{"format", "name", "total_steps", "every", "spec", "step": [...], "lr": [...]}``."""
     head = {
         "format": FORMAT_ID,
@@ -44,45 +60,60 @@ def write_json(schedule: Schedule, out: BinaryIO, every: int = 1) -> None:
     }
     text = json.dumps(head, ensure_ascii=False)
     out.write(text[:-1].encode() + b', "step": [')
-    first = True
+    sep = b""
     for steps in schedule.sampled_steps(every):
-        if not first:
-            out.write(b",")
-        out.write(_ints(steps).encode())
-        first = False
+        out.write(sep + _json_array(_contiguous(steps, "<i8")))
+        sep = b","
     out.write(b'], "lr": [')
-    first = True
-    for _, rates in schedule.chunks(every):
-        if not first:
-            out.write(b",")
-        out.write(_floats(rates).encode())
-        first = False
+    sep = b""
+    for steps, rates in schedule.chunks(every):
+        out.write(sep + _json_array(_contiguous(rates, "<f8")))
+        sep = b","
+        if progress:
+            progress(steps.size)
     out.write(b"]}\n")
 
 
-def write_csv(schedule: Schedule, out: BinaryIO, every: int = 1) -> None:
+def write_csv(schedule: Schedule, out: BinaryIO, every: int = 1,
+              progress: Progress | None = None) -> None:
     """A ``step,lr`` header, then one row per exported step."""
     out.write(b"step,lr\n")
     for steps, rates in schedule.chunks(every):
-        rows = "\n".join(f"{s},{r!r}" for s, r in zip(steps.tolist(), rates.tolist(), strict=True))
-        out.write(rows.encode() + b"\n")
+        # rows are built as Python bytes objects: a few at a time keeps memory flat
+        for i in range(0, steps.size, CSV_ROWS):
+            left = _json_array(_contiguous(steps[i : i + CSV_ROWS], "<i8")).split(b",")
+            right = _json_array(_contiguous(rates[i : i + CSV_ROWS], "<f8")).split(b",")
+            out.write(b"\n".join(map(b",".join, zip(left, right, strict=True))) + b"\n")
+        if progress:
+            progress(steps.size)
 
 
 def npy_length(schedule: Schedule, every: int = 1) -> int:
-    n = schedule.total_steps
-    count = (n - 1) // every + 1
-    return count + (1 if (n - 1) % every else 0)
+    return rows(schedule, every)
 
 
-def write_npy(schedule: Schedule, out: BinaryIO, every: int = 1) -> None:
+def write_npy(schedule: Schedule, out: BinaryIO, every: int = 1,
+              progress: Progress | None = None) -> None:
     """A little-endian float64 ``.npy`` array of the exported rates (every step by default)."""
-    header = {"descr": "<f8", "fortran_order": False, "shape": (npy_length(schedule, every),)}
+    header = {"descr": "<f8", "fortran_order": False, "shape": (rows(schedule, every),)}
     np.lib.format.write_array_header_1_0(out, header)
-    for _, rates in schedule.chunks(every):
+    for steps, rates in schedule.chunks(every):
         out.write(rates.astype("<f8", copy=False).tobytes())
+        if progress:
+            progress(steps.size)
 
 
-WRITERS: dict[str, Callable[[Schedule, BinaryIO, int], None]] = {
+#: rough bytes per row, to warn before writing something absurd: npy 8; the text formats carry
+#: the step number (up to 16 digits) and a shortest-round-trip float (up to 24 characters)
+def estimated_bytes(schedule: Schedule, fmt: str, every: int = 1) -> int:
+    n_rows = rows(schedule, every)
+    if fmt == "npy":
+        return 128 + 8 * n_rows
+    step_digits = len(str(schedule.total_steps))
+    return 200 + n_rows * (step_digits + 23)
+
+
+WRITERS: dict[str, Callable[..., None]] = {
     "json": write_json,
     "csv": write_csv,
     "npy": write_npy,

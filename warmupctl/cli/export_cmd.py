@@ -1,14 +1,28 @@
 """`warmupctl export`: the rate at every step as JSON, CSV or NPY, or the schedule as a trainer
 config or code (hf, deepspeed, megatron, torch, optax, keras) that reproduces it exactly."""
 
+import contextlib
+import math
 import os
+import shutil
 import sys
+from collections.abc import Iterator
 from typing import Annotated, Optional
 
 import typer
 
 from ..errors import WarmupctlError
-from ..export import ALL_FORMATS, FORMATS, TRAINER_FORMATS, WRITERS, write_target
+from ..export import (
+    ALL_FORMATS,
+    FORMATS,
+    TRAINER_FORMATS,
+    WRITERS,
+    estimated_bytes,
+    rows,
+    write_target,
+)
+from ..spec import position
+from ..units import UnitError, format_count
 from ..fileio import atomic_writer
 from . import app
 from ._common import (
@@ -27,6 +41,12 @@ from ._common import (
 )
 
 
+#: a table bigger than this needs --every or --force (10^8 steps of JSON are about 3 GB)
+SIZE_LIMIT = 4 * 10**9
+#: rows per second of each writer on a slow machine, to decide whether to show progress
+SPEED = {"npy": 15e6, "json": 8e6, "csv": 3e6}
+
+
 @app.command()
 @handle_errors
 def export(
@@ -42,15 +62,21 @@ def export(
     output: Annotated[
         str, typer.Option("--output", "-o", metavar="PATH|-", help="Output file; '-' is stdout.")
     ] = "-",
-    every: Annotated[
-        int, typer.Option("--every", min=1,
-                          help="Tables: export steps 0, K, 2K, … and always the last.")
-    ] = 1,
+    every_text: Annotated[
+        str, typer.Option("--every", metavar="K",
+                          help="Tables: export steps 0, K, 2K, … and always the last "
+                               "(K like 100, 1k, 1M, 1%, 1ep).")
+    ] = "1",
     approximate: Annotated[
         bool, typer.Option("--approximate",
                            help="Trainer formats: when the target cannot reproduce the schedule "
                                 "exactly, write its closest config anyway and report the worst "
                                 "deviation on stderr (without it: exit 2).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force",
+                           help=f"Tables: write even when the output would exceed "
+                                f"{format_count(SIZE_LIMIT)}B or the free disk space.")
     ] = False,
     total: TotalOpt = None,
     peak_lr: PeakOpt = None,
@@ -76,20 +102,65 @@ def export(
         )
     if fmt == "npy" and output == "-" and sys.stdout.isatty():
         raise WarmupctlError("NPY is binary: give -o FILE.npy, or pipe stdout elsewhere")
-    if fmt in TRAINER_FORMATS and every != 1:
+    if fmt in TRAINER_FORMATS and every_text != "1":
         raise WarmupctlError(f"--every applies to the json/csv/npy tables, not to {fmt}")
     if fmt in FORMATS and approximate:
         raise WarmupctlError("--approximate applies to the trainer formats "
                              f"({', '.join(TRAINER_FORMATS)}); tables are always exact")
     flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
     schedule = load_schedule(spec, flags, quiet)
+    try:
+        every = position(schedule, every_text)
+    except UnitError as exc:
+        raise WarmupctlError(f"--every {every_text!r}: {exc}") from None
+    if every < 1:
+        raise WarmupctlError(f"--every must be at least 1 step, got {every_text!r}")
     if fmt in TRAINER_FORMATS:
         _export_target(schedule, fmt, output, approximate, quiet)
         return
-    with atomic_writer(output) as stream:
-        WRITERS[fmt](schedule, stream, every)
+    if not force:
+        _check_size(schedule, fmt, every, output)
+    with atomic_writer(output) as stream, _progress(schedule, fmt, every, quiet) as advance:
+        WRITERS[fmt](schedule, stream, every, progress=advance)
     if output != "-":
         notice(f"wrote {output} ({fmt}, {schedule.total_steps:,} steps, every {every})", quiet)
+
+
+def _check_size(schedule, fmt: str, every: int, output: str) -> None:
+    need = estimated_bytes(schedule, fmt, every)
+    n_rows = rows(schedule, every)
+    if need > SIZE_LIMIT:
+        k = max(2, math.ceil(n_rows * every / 1_000_000))
+        raise WarmupctlError(
+            f"this export would write about {format_count(need)}B ({n_rows:,} rows of {fmt}); "
+            f"sample the curve with --every K (e.g. --every {k:,} gives about 1M rows), "
+            "or pass --force to write it all")
+    if output != "-":
+        folder = os.path.dirname(os.path.abspath(output))
+        with contextlib.suppress(OSError):
+            free = shutil.disk_usage(folder).free
+            if need > free:
+                raise WarmupctlError(
+                    f"this export needs about {format_count(need)}B but {folder} has "
+                    f"{format_count(free)}B free; use --every K, or --force to try anyway")
+
+
+@contextlib.contextmanager
+def _progress(schedule, fmt: str, every: int, quiet: bool) -> Iterator:
+    """A progress bar on stderr for exports expected to take more than about a second; none with
+    -q or when stderr is not a terminal."""
+    n_rows = rows(schedule, every)
+    if quiet or not sys.stderr.isatty() or n_rows < SPEED[fmt]:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("exporting"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("export", total=n_rows)
+        yield lambda done: bar.advance(task, done)
 
 
 def _export_target(schedule, fmt: str, output: str, approximate: bool, quiet: bool) -> None:
