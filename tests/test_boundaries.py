@@ -461,7 +461,7 @@ def test_window_equals_slice(schedule):
                 assert np.array_equal(schedule.window(a, b), curve[a:b]), (a, b)
     # pieces glued together give the whole curve
     assert np.array_equal(np.concatenate([schedule.window(a, b)
-                                          for a, b in zip(cuts, cuts[1:])]), curve)
+                                          for a, b in zip(cuts, cuts[1:], strict=False)]), curve)
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 64])

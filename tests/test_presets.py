@@ -145,7 +145,7 @@ def test_rates_at_cited_steps(row, kind):
         got = [float(s.lr(t)) for t in steps]
     else:
         got = list(np.asarray(s.lr(np.array(steps)), dtype=float))
-    for t, g, e in zip(steps, got, expected):
+    for t, g, e in zip(steps, got, expected, strict=True):
         assert g == pytest.approx(e, rel=REL, abs=0.0 if e else 1e-300), f"lr({t})"
 
 

@@ -15,7 +15,6 @@ from .errors import SpecError, WarmupctlError
 from .loading import load
 
 
-
 def __getattr__(name: str) -> str:
     # importlib.metadata costs ~40 ms at start-up; look the version up only when asked
     if name == "__version__":

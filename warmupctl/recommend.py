@@ -296,7 +296,7 @@ def _explain(*, N: int, B: int, W: int, regime: str, optimizer: str, b2: float |
         if floor:
             out.append(f"That clears {floor_text}.")
     else:
-        short = (f"the batch-size rule gives in the 1–5% band" if pretrain
+        short = ("the batch-size rule gives in the 1–5% band" if pretrain
                  else "RoBERTa's 6% gives")
         out[-1] += (f", more than the {base_w:,} ({pct(base_w / N)}) {short}: {floor_text} is "
                     f"the stronger rule.")

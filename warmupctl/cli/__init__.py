@@ -37,9 +37,17 @@ def root(
     """
 
 
-from . import export_cmd, lr_cmd, plot_cmd, presets_cmd, show_cmd  # noqa: E402,F401
-from . import recommend_cmd, validate_cmd  # noqa: E402,F401
-from . import import_cmd  # noqa: E402,F401
+# registering the commands (each module adds its own to `app`)
+from . import (  # noqa: E402,F401
+    export_cmd,
+    import_cmd,
+    lr_cmd,
+    plot_cmd,
+    presets_cmd,
+    recommend_cmd,
+    show_cmd,
+    validate_cmd,
+)
 
 
 def main() -> None:

@@ -21,9 +21,9 @@ from ..export import (
     rows,
     write_target,
 )
+from ..fileio import atomic_writer
 from ..spec import position
 from ..units import UnitError, format_count
-from ..fileio import atomic_writer
 from . import app
 from ._common import (
     DecayOpt,
@@ -39,7 +39,6 @@ from ._common import (
     notice,
     overrides,
 )
-
 
 #: a table bigger than this needs --every or --force (10^8 steps of JSON are about 3 GB)
 SIZE_LIMIT = 4 * 10**9

@@ -4,9 +4,9 @@ number formatting for messages. Pure: no I/O, no printing."""
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from ..engine import Phase, Schedule
