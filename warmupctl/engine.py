@@ -1,7 +1,7 @@
 """The schedule engine: phases of closed-form shapes, evaluated with NumPy.
 
 Pure: no I/O, no printing. A :class:`Schedule` is an ordered list of :class:`Phase` objects that
-tile the steps ``0 … N−1``. Step convention (CONTRACT §1, docs/spec.md): ``lr(t)`` is the rate used
+tile the steps ``0 … N−1``. Step convention (docs/spec.md, step convention): ``lr(t)`` is the rate used
 by optimizer step ``t``; a phase starting at ``s`` with length ``L`` has progress
 ``p = (t − s) / L`` in ``[0, 1)``. Every evaluation — one step, a window ``[a, b)`` or the whole
 curve — runs the same vectorised code, so all three give identical floats.
@@ -333,7 +333,7 @@ class Schedule:
 
     def sampled_steps(self, every: int = 1) -> Iterator[IntArray]:
         """Chunks of the steps ``0, K, 2K, …`` below N, then ``N − 1`` if the stride misses it,
-        so a sampled export always ends on the last step (CONTRACT §5)."""
+        so a sampled export always ends on the last step (docs/cli.md, export)."""
         every = max(1, int(every))
         n = self.total_steps
         count = (n - 1) // every + 1

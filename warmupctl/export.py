@@ -1,4 +1,4 @@
-"""Step→rate exports: JSON, CSV and NPY, streamed chunk by chunk (CONTRACT §5); and the
+"""Step→rate exports: JSON, CSV and NPY, streamed chunk by chunk (docs/cli.md, export); and the
 trainer exports (``hf``, ``deepspeed``, ``megatron``, ``torch``, ``optax``, ``keras``), whose
 per-target logic lives in :mod:`warmupctl.interop`.
 

@@ -56,7 +56,7 @@ class Recommendation:
     explanation: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """CONTRACT §7."""
+        """The `recommend --json` object (docs/advisor.md)."""
         return {
             "total_steps": self.total_steps,
             "warmup_steps": self.warmup_steps,

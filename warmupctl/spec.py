@@ -83,7 +83,7 @@ ARCHITECTURES = ("pre-ln", "post-ln", "other")
 #: the longest run: step numbers stay exact in float64 and int64
 MAX_STEPS = 2**53
 
-#: CONTRACT §2 default for inverse_sqrt without warmup, as HF ``get_inverse_sqrt_schedule``
+#: docs/spec.md default for inverse_sqrt without warmup, as HF ``get_inverse_sqrt_schedule``
 DEFAULT_TIMESCALE = 10_000
 #: wsd defaults: a 20% cooldown with the 1-sqrt shape (Hägele et al. 2024, arXiv:2405.18392, §3)
 DEFAULT_COOLDOWN = "20%"

@@ -5,7 +5,7 @@ total; ``5ep`` / ``5 epochs``; ``375M tokens`` / ``375Mtok``; ``1.2M samples``. 
 ``0.0003`` or ``10%`` of the peak.
 
 Arithmetic is exact: the number is read as a decimal fraction, multiplied or divided exactly, and
-only then rounded up to a whole step (``ceil``, CONTRACT §1). So ``7%`` of 100 steps is 7 steps,
+only then rounded up to a whole step (``ceil``, docs/spec.md). So ``7%`` of 100 steps is 7 steps,
 not the 8 that ``ceil(100 * 0.07)`` gives in floating point.
 """
 
@@ -180,7 +180,7 @@ def ceil_fraction(x: Fraction) -> int:
 
 
 def to_steps(length: Length, units: Units) -> int:
-    """Whole steps for a length; fractions of a step are rounded up (CONTRACT §1)."""
+    """Whole steps for a length; fractions of a step are rounded up (docs/spec.md, step convention)."""
     v = length.value
     if length.unit == "steps":
         if v.denominator != 1:

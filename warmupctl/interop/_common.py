@@ -1,6 +1,6 @@
 """What every interop target shares: the exactness check, candidates, and a canonical view.
 
-Exactness (CONTRACT §5, docs/interop.md): a target may only be emitted when its own formula
+Exactness (docs/interop.md): a target may only be emitted when its own formula
 reproduces warmupctl's rate at **every** step ``0 … N−1`` to a relative ``1e-12``. The check never
 trusts reasoning about formulas: each target has a *simulator* — a NumPy/Python replica of the
 library's code, in the library's order of floating-point operations — and :func:`compare` runs it

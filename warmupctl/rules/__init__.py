@@ -58,7 +58,7 @@ def check(schedule: Schedule, ignore: Iterable[str] = ()) -> list[Finding]:
 
 
 def exit_code(findings: Iterable[Finding], strict: bool = False) -> int:
-    """CONTRACT §3: 1 for an error-level finding (or any finding with ``strict``), else 0."""
+    """Exit codes (docs/cli.md): 1 for an error-level finding (or any finding with ``strict``), else 0."""
     items = list(findings)
     if strict and items:
         return 1

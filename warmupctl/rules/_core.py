@@ -17,7 +17,7 @@ SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 @dataclass(frozen=True)
 class Finding:
-    """What one rule says about one schedule (CONTRACT §6)."""
+    """What one rule says about one schedule (the `validate --json` finding, docs/advisor.md)."""
 
     rule: str
     severity: str

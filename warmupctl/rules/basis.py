@@ -1,5 +1,5 @@
 """The rules `recommend` applies when it builds a schedule. Each appears, with its value and
-whether it decided the result, in the table `recommend` prints (CONTRACT §7 ``rules``)."""
+whether it decided the result, in the table `recommend` prints (the ``rules`` of `recommend --json`)."""
 
 from __future__ import annotations
 
