@@ -32,7 +32,7 @@ def entry_point() -> list[str]:
 
 
 def run_export(steps: int, fmt: str) -> tuple[float, int, float]:
-    cmd = entry_point() + ["export", "-q", "-f", fmt, "-o", "-", "--total", str(steps),
+    cmd = entry_point() + ["export", "-q", "--force", "-f", fmt, "-o", "-", "--total", str(steps),
                            "--peak-lr", "3e-4", "--warmup", "linear:1%", "--decay", "cosine:10%"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)

@@ -329,3 +329,16 @@ def test_library_load_matches_cli(tmp_path):
     np.testing.assert_allclose(s.curve(), GOLDEN_COSINE, rtol=1e-15)
     buf = io.StringIO(run("export", str(spec), "-f", "csv").stdout)
     assert buf.readline() == "step,lr\n"
+
+
+def test_absurd_export_asks_for_every_or_force(tmp_path):
+    out = tmp_path / "s.json"
+    r = run("export", "--total", "1T", "-q", "-o", str(out))
+    assert r.exit_code == 2
+    # 10^12 rows of about 36 bytes each
+    assert "about 36 TB" in r.stderr and "--every" in r.stderr and "--force" in r.stderr
+    assert not out.exists()
+    r = run("export", "--total", "1T", "-q", "--every", "100B", "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(out.read_text())
+    assert data["step"] == [k * 10**11 for k in range(10)] + [10**12 - 1]

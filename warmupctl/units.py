@@ -226,3 +226,11 @@ def format_count(n: float) -> str:
             text = f"{v:.3g}" if v < 1000 else f"{v:.0f}"
             return text + suf
     return f"{n:g}"
+
+
+def format_bytes(n: float) -> str:
+    """3_161_200_000 -> '3.2 GB' (decimal units, for messages)."""
+    for div, suf in ((10**12, "TB"), (10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
+        if n >= div:
+            return f"{n / div:.3g} {suf}"
+    return f"{n:.0f} bytes"

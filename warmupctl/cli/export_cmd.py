@@ -23,7 +23,7 @@ from ..export import (
 )
 from ..fileio import atomic_writer
 from ..spec import position
-from ..units import UnitError, format_count
+from ..units import UnitError, format_bytes
 from . import app
 from ._common import (
     DecayOpt,
@@ -75,7 +75,7 @@ def export(
     force: Annotated[
         bool, typer.Option("--force",
                            help=f"Tables: write even when the output would exceed "
-                                f"{format_count(SIZE_LIMIT)}B or the free disk space.")
+                                f"{format_bytes(SIZE_LIMIT)} or the free disk space.")
     ] = False,
     total: TotalOpt = None,
     peak_lr: PeakOpt = None,
@@ -131,7 +131,7 @@ def _check_size(schedule, fmt: str, every: int, output: str) -> None:
     if need > SIZE_LIMIT:
         k = max(2, math.ceil(n_rows * every / 1_000_000))
         raise WarmupctlError(
-            f"this export would write about {format_count(need)}B ({n_rows:,} rows of {fmt}); "
+            f"this export would write about {format_bytes(need)} ({n_rows:,} rows of {fmt}); "
             f"sample the curve with --every K (e.g. --every {k:,} gives about 1M rows), "
             "or pass --force to write it all")
     if output != "-":
@@ -140,8 +140,8 @@ def _check_size(schedule, fmt: str, every: int, output: str) -> None:
             free = shutil.disk_usage(folder).free
             if need > free:
                 raise WarmupctlError(
-                    f"this export needs about {format_count(need)}B but {folder} has "
-                    f"{format_count(free)}B free; use --every K, or --force to try anyway")
+                    f"this export needs about {format_bytes(need)} but {folder} has "
+                    f"{format_bytes(free)} free; use --every K, or --force to try anyway")
 
 
 @contextlib.contextmanager
