@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-LONG = ["export", "-q", "--total", "200M", "--warmup", "linear:1%", "--decay", "cosine:10%",
+LONG = ["export", "-q", "--force", "--total", "200M", "--warmup", "linear:1%", "--decay", "cosine:10%",
         "-f", "csv"]
 
 
