@@ -318,3 +318,13 @@ def _range(seg: Segment) -> str:
 
 def segment_range(seg: Segment) -> str:
     return _range(seg)
+
+
+def demo_lines(schedule: Schedule) -> list[str]:
+    """A ``__main__`` block for a generated file that defines ``schedule``: it prints the rate at
+    the first step, at each phase start and at the last step."""
+    show = sorted({0, schedule.total_steps - 1} | {min(ph.start, schedule.total_steps - 1)
+                                                   for ph in schedule.phases})
+    return ["", "", 'if __name__ == "__main__":',
+            f"    for step in {show!r}:",
+            "        print(f\"step {step:>10,}  lr {float(schedule(step))!r}\")"]

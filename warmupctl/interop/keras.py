@@ -180,14 +180,6 @@ def _header(schedule: Schedule) -> list[str]:
     return lines
 
 
-def _demo(schedule: Schedule) -> list[str]:
-    show = sorted({0, schedule.total_steps - 1} | {min(ph.start, schedule.total_steps - 1)
-                                                   for ph in schedule.phases})
-    return ["", "", 'if __name__ == "__main__":',
-            f"    for step in {show!r}:",
-            "        print(f\"step {step:>10,}  lr {float(schedule(step))!r}\")"]
-
-
 def render(candidate: Candidate, schedule: Schedule) -> str:
     kind, payload = candidate.config
     N = schedule.total_steps
@@ -196,7 +188,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
     if kind == "call":
         lines += ["", "import keras", "", f"TOTAL_STEPS = {N}", f"PEAK_LR = {num(peak)}", "",
                   f"schedule = {payload}"]
-        lines += _demo(schedule)
+        lines += _codegen.demo_lines(schedule)
         return "\n".join(lines) + "\n"
     segs: list[_codegen.Segment] = payload
     cls = _class_name(schedule)
@@ -241,5 +233,5 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
         lines.append(f"        rate = ops.where(t < {segs[i].stop}, {value(i)}, rate)")
     lines += ["        return rate", "", "    def get_config(self):", "        return {}", "", "",
               f"schedule = {cls}()"]
-    lines += _demo(schedule)
+    lines += _codegen.demo_lines(schedule)
     return "\n".join(lines) + "\n"

@@ -250,14 +250,6 @@ def _header(schedule: Schedule) -> list[str]:
     return lines
 
 
-def _demo(schedule: Schedule) -> list[str]:
-    show = sorted({0, schedule.total_steps - 1} | {min(ph.start, schedule.total_steps - 1)
-                                                   for ph in schedule.phases})
-    return ["", "", 'if __name__ == "__main__":',
-            f"    for step in {show!r}:",
-            "        print(f\"step {step:>10,}  lr {float(schedule(step))!r}\")"]
-
-
 def render(candidate: Candidate, schedule: Schedule) -> str:
     kind, payload = candidate.config
     lines = _header(schedule)
@@ -265,7 +257,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
             f"TOTAL_STEPS = {schedule.total_steps}", f"PEAK_LR = {num(_peak(schedule))}"]
     if kind == "call":
         lines += head + ["", f"_schedule = {payload}"] + _as_float()
-        lines += _demo(schedule)
+        lines += _codegen.demo_lines(schedule)
         return "\n".join(lines) + "\n"
     pcs: list[Piece] = payload
     lines += head
@@ -295,7 +287,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
             lines += [f"        # {where}: {pc.comment}", f"        {name},"]
         lines += ["    ],", f"    boundaries={[pc.start for pc in pcs[1:]]!r},", ")"]
     lines += _as_float()
-    lines += _demo(schedule)
+    lines += _codegen.demo_lines(schedule)
     return "\n".join(lines) + "\n"
 
 
