@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 
 import warmupctl
@@ -263,3 +265,37 @@ def test_each_mistake_gets_one_clear_error(text, path, fragment):
 def test_bad_yaml(text, fragment):
     err = error_of(text)
     assert fragment in str(err)
+
+
+@pytest.mark.parametrize("name", __import__("warmupctl.presets").presets.names())
+def test_every_preset_resolves_to_a_phases_spec_with_the_same_rates(name):
+    s = warmupctl.load(name)
+    again = warmupctl.load(s.spec)
+    assert again.total_steps == s.total_steps
+    n = s.total_steps
+    steps = sorted({0, n - 1, *(p.start for p in s.phases), *(max(0, p.start - 1) for p in s.phases),
+                    *range(0, n, max(1, n // 997))})
+    assert np.array_equal(again.at(np.array(steps)), s.at(np.array(steps)))
+
+
+def test_horizon_cuts_the_last_phase():
+    s = warmupctl.load({"total": 10, "phases": [
+        {"shape": "linear", "length": 2, "from": 0, "to": 1.0},
+        {"shape": "linear", "length": "rest", "to": 0.0, "horizon": 16},
+    ]})
+    # 1 - (t - 2)/16 for t = 2..9: the line is cut at step 9, halfway down
+    assert list(s.curve()[2:]) == [(16 - k) / 16 for k in range(8)]
+
+
+@pytest.mark.parametrize(
+    ("phases", "fragment"),
+    [
+        ([{"shape": "linear", "length": 5, "from": 0, "to": 1, "horizon": 8},
+          {"shape": "constant", "length": "rest"}], "only the last phase"),
+        ([{"shape": "linear", "length": 5, "from": 1, "to": 0, "horizon": 8}], "to the end of the run"),
+        ([{"shape": "linear", "length": "rest", "from": 1, "to": 0, "horizon": 3}], "shorter than"),
+    ],
+)
+def test_bad_horizons(phases, fragment):
+    with pytest.raises(SpecError, match=fragment):
+        warmupctl.load({"total": 10, "phases": phases})

@@ -630,8 +630,8 @@ def _compile_phases(
         ip = path + (i,)
         block = _mapping(ctx, item, ip, "a phase")
         shape = _shape(ctx, block, ip, PHASE_SHAPES)
-        _check_keys(ctx, block, ("shape", "length", "from", "to") + PHASE_KEYS[shape], ip,
-                    f" for a {shape} phase")
+        _check_keys(ctx, block, ("shape", "length", "from", "to", "horizon") + PHASE_KEYS[shape],
+                    ip, f" for a {shape} phase")
         if "length" not in block:
             raise ctx.error(ip, "missing key 'length'", "e.g. length: 2000, 10% or rest")
         if block["length"] == "rest":
@@ -649,6 +649,7 @@ def _compile_phases(
                         "the phases leave nothing for the 'rest' phase",
                         "lengths are counted inside total")
     lengths = [n if n is not None else total - used for n in lengths]
+    horizon = _horizon(ctx, res, blocks, lengths, total)
     phases: list[Phase] = []
     start = 0
     prev_end: float | None = peak
@@ -671,7 +672,8 @@ def _compile_phases(
                 params = MappingProxyType({**params, "floor": "to" in block})
         if shape == "step":
             b = a
-        ph = Phase(shape, start, n, a, b, params, "phase")
+        formula_length = horizon if (horizon and i == len(blocks) - 1) else n
+        ph = Phase(shape, start, formula_length, a, b, params, "phase")
         phases.append(ph)
         prev_end = ph.end_value()
         start += n
@@ -690,6 +692,30 @@ def _compile_phases(
         "noam": None,
     }
     return phases, info
+
+
+def _horizon(ctx: _Ctx, res: _Resolver, blocks: list[Mapping[str, Any]],
+             lengths: list[int | None], total: int) -> int | None:
+    """``horizon`` on the last phase: its formula runs over more steps than the run has left, and
+    the end of the run cuts it (a decay horizon longer than the run, in phases form)."""
+    for i, block in enumerate(blocks):
+        if "horizon" not in block:
+            continue
+        kp = ("phases", i, "horizon")
+        if i != len(blocks) - 1:
+            raise ctx.error(kp, "only the last phase can have a horizon",
+                            "horizon is for a curve cut off by the end of the run")
+        n = lengths[i]
+        assert n is not None
+        if sum(x or 0 for x in lengths) != total:
+            raise ctx.error(kp, "a phase with a horizon must run to the end of the run",
+                            "give it length: rest")
+        h = res.length(block["horizon"], kp)
+        if h < n:
+            raise ctx.error(kp, f"the horizon ({h:,} steps) is shorter than the phase "
+                            f"({n:,} steps)", "a horizon can only extend a phase past the run")
+        return h
+    return None
 
 
 def _resolved(
@@ -716,10 +742,9 @@ def _resolved(
                                      and not ph.params.get("floor")):
             item.pop("to")
         items.append(item)
-    # a truncated last phase cannot be written with 'length' beyond the run in phases form
-    if phases[-1].end > total:
-        out["note"] = ((out.get("note") + " ") if out.get("note") else "") + (
-            "the last phase is cut by the end of the run")
+    if phases[-1].end > total:  # a curve cut off by the end of the run
+        items[-1]["horizon"] = phases[-1].length
+        items[-1]["length"] = total - phases[-1].start
     out["phases"] = items
     if training:
         out["training"] = dict(training)
