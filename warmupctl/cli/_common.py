@@ -73,7 +73,7 @@ def notice(message: str, quiet: bool) -> None:
 
 
 def handle_errors(fn: F) -> F:
-    """Map input errors to one stderr line and exit 2, Ctrl-C to exit 130 (docs/cli.md, exit codes)."""
+    """Map input errors to one stderr line and exit 2, Ctrl-C to exit 130 (docs/cli.md)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -4,8 +4,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .. import presets as library
 from ..loading import load
@@ -40,6 +38,9 @@ def _row(name: str) -> dict:
 @handle_errors
 def presets_list(ctx: typer.Context, json: JsonOpt = False) -> None:
     """List the presets with their size, warmup, peak and source."""
+    from rich.console import Console
+    from rich.table import Table
+
     if ctx.invoked_subcommand is not None:
         return
     rows = [_row(n) for n in library.names()]

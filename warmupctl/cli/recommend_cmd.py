@@ -1,11 +1,9 @@
 """`warmupctl recommend`: a schedule from the run's steps and batch (warmupctl.recommend)."""
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from .. import rules
 from ..errors import WarmupctlError
@@ -19,6 +17,9 @@ from ._common import JsonOpt, QuietOpt, emit_json, fmt_lr, handle_errors, notice
 
 RUN = "The run"
 LR = "Peak rate (give one of the two)"
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _count(flag: str, value: Optional[str]) -> Optional[int]:
@@ -95,6 +96,8 @@ def recommend_cmd(
     Pretraining warmup sits in 1–5% of the steps (longer for larger batches) unless Adam's
     2/(1−β2) floor needs more; fine-tuning uses 6%. The written spec passes `validate`.
     """
+    from rich.console import Console
+
     rec = recommend(
         _count("--steps", steps) or 0,
         _count("--batch", batch) or 0,
@@ -136,7 +139,9 @@ def _value(v) -> str:
     return str(v)
 
 
-def _print(console: Console, rec, schedule, concerns) -> None:
+def _print(console: "Console", rec, schedule, concerns) -> None:
+    from rich.table import Table
+
     n, w = rec.total_steps, rec.warmup_steps
     spec = rec.spec
     grid = Table.grid(padding=(0, 2))

@@ -1,9 +1,6 @@
 """`warmupctl show`: a summary and a table of milestones."""
 
-from typing import Optional
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Optional
 
 from ..render.sparkline import sparkline
 from ..summary import summarize
@@ -26,6 +23,9 @@ from ._common import (
     overrides,
 )
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 @app.command()
 @handle_errors
@@ -41,6 +41,8 @@ def show(
     quiet: QuietOpt = False,
 ) -> None:
     """Summarise a schedule: total and warmup steps, peak, final rate, and its milestones."""
+    from rich.console import Console
+
     flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
     schedule = load_schedule(spec, flags, quiet)
     info = summarize(schedule)
@@ -57,7 +59,9 @@ def _tokens(x: Optional[float]) -> str:
     return f"{format_count(x)} tokens" if x else ""
 
 
-def _print_summary(console: Console, info: dict) -> None:
+def _print_summary(console: "Console", info: dict) -> None:
+    from rich.table import Table
+
     title = info["name"] or "schedule"
     if info["description"]:
         title += f" — {info['description']}"

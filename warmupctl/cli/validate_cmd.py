@@ -1,10 +1,8 @@
 """`warmupctl validate`: check a schedule against the published evidence (warmupctl.rules)."""
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .. import rules
 from . import app
@@ -25,6 +23,9 @@ from ._common import (
 )
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @app.command()
@@ -57,6 +58,8 @@ def validate(
     Exit 0 without error-level findings, 1 with one (or with any finding under --strict),
     2 for bad input. Rules read the spec's `training:` block; docs/rules.md lists them.
     """
+    from rich.console import Console
+
     if list_rules:
         _list_rules(json)
         return
@@ -72,7 +75,9 @@ def validate(
     raise typer.Exit(code)
 
 
-def _print(console: Console, schedule, findings: list) -> None:
+def _print(console: "Console", schedule, findings: list) -> None:
+    from rich.table import Table
+
     name = schedule.name or "schedule"
     n, w = schedule.total_steps, schedule.warmup_steps
     console.print(f"[bold]{name}[/bold]: {n:,} steps, warmup {w:,} ({w / n:.3%})")
@@ -93,6 +98,9 @@ def _print(console: Console, schedule, findings: list) -> None:
 
 
 def _list_rules(json: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     if json:
         emit_json([{"rule": r.id, "severity": r.severity, "family": r.family,
                     "summary": r.summary, "source": r.source} for r in rules.RULES])
