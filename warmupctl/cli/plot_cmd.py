@@ -3,7 +3,6 @@
 import math
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -11,10 +10,9 @@ import typer
 
 from ..errors import WarmupctlError, suggest
 from ..fileio import atomic_writer
-from ..loading import load, load_data
 from ..render import X_UNITS, Curve, check_x_unit, parse_range, window
 from ..render.plot import PlotOptions, build_figure, check_size, output_format, save_figure
-from ..spec import default_spec
+from ..sweep import parse_sweep, sweep
 from . import app
 from ._common import (
     DecayOpt,
@@ -31,15 +29,6 @@ from ._common import (
 )
 
 FIGURE_PANEL = "Figure"
-
-#: what --sweep can vary, and how each value is written into the spec
-SWEEP_KEYS = {
-    "warmup": "the warmup length (its shape is kept)",
-    "peak_lr": "the peak learning rate",
-    "total": "the training length",
-    "final_lr": "the final rate of the decay",
-}
-MAX_SWEEP = 12
 
 SpecsArg = Annotated[
     Optional[list[str]],
@@ -68,29 +57,6 @@ def _size(text: Optional[str]) -> tuple[float, float]:
     return w, h
 
 
-def parse_sweep(text: str) -> tuple[str, list[str]]:
-    """``warmup=0.5%,1%,2%`` → ("warmup", ["0.5%", "1%", "2%"])."""
-    key, sep, rest = text.partition("=")
-    key = key.strip().replace("-", "_")
-    if not sep or not key:
-        raise WarmupctlError(
-            f"--sweep needs KEY=V1,V2,…, e.g. --sweep warmup=0.5%,1%,2%,5% (got {text!r})"
-        )
-    if key not in SWEEP_KEYS:
-        hint = suggest(key, SWEEP_KEYS)
-        raise WarmupctlError(
-            f"--sweep cannot vary {key!r}" + (f" ({hint})" if hint else "")
-            + f"; it varies {', '.join(SWEEP_KEYS)}"
-        )
-    values = [v.strip() for v in rest.split(",")]
-    if not values or any(not v for v in values):
-        raise WarmupctlError(f"--sweep {key}= needs a comma-separated list of values "
-                             f"without gaps (got {rest!r})")
-    if len(values) > MAX_SWEEP:
-        raise WarmupctlError(f"--sweep draws at most {MAX_SWEEP} curves (got {len(values)})")
-    return key, values
-
-
 def _label(spec: Optional[str], name: Optional[str]) -> str:
     if name:
         return name
@@ -110,57 +76,12 @@ def _unique(labels: list[str]) -> list[str]:
     return out
 
 
-def _swept(base: Mapping[str, Any], key: str, value: str, notes: list[str]) -> dict[str, Any]:
-    data = dict(base)
-    if key in ("warmup", "final_lr") and data.get("phases") is not None:
-        raise WarmupctlError(f"--sweep {key} needs a spec with warmup/decay blocks; this one "
-                             "lists explicit phases (edit the phase lengths instead)")
-    if key == "warmup":
-        block = data.get("warmup")
-        if not isinstance(block, Mapping) or block.get("shape") in (None, "none"):
-            note = "the spec has no warmup: the sweep draws a linear warmup"
-            if note not in notes:
-                notes.append(note)
-            block = {"shape": "linear"}
-        data["warmup"] = {**block, "length": value}
-    elif key == "peak_lr":
-        data["peak_lr"] = value
-        data.pop("noam", None)
-    elif key == "total":
-        data["total"] = value
-    elif key == "final_lr":
-        block = data.get("decay")
-        block = dict(block) if isinstance(block, Mapping) else {"shape": "cosine"}
-        block["final_lr"] = value
-        data["decay"] = block
-    return data
-
-
 def _sweep_curves(spec: Optional[str], flags: dict[str, tuple[str, Any]], key: str,
                   values: list[str]) -> tuple[list[Curve], str, list[str]]:
     """The curves of ``--sweep KEY=values`` on one spec, the default title, and notices."""
-    notes: list[str] = []
-    if spec is None:
-        notes.append("no SPEC given: sweeping the built-in default schedule")
-        data: Any = default_spec()
-    else:
-        data, _, _ = load_data(spec)
-    if not isinstance(data, Mapping):
-        load(data)  # the parser reports the bad top level
-    base = dict(data)
-    for k, (_flag, value) in flags.items():
-        if value is None:
-            base.pop(k, None)
-        else:
-            base[k] = value
-    curves = []
-    for value in values:
-        try:
-            schedule = load(_swept(base, key, value, notes))
-        except WarmupctlError as exc:
-            raise WarmupctlError(f"--sweep {key}={value}: {exc}") from None
-        curves.append(Curve(schedule, f"{key} {value}"))
+    pairs, base, notes = sweep(spec, flags, key, values)
     name = _label(spec, base.get("name") if isinstance(base.get("name"), str) else None)
+    curves = [Curve(schedule, label) for label, schedule in pairs]
     return curves, f"{name}: {key.replace('_', ' ')} sweep", notes
 
 
