@@ -52,3 +52,36 @@ def test_sigkill_creates_no_destination(tmp_path):
     target = tmp_path / "lr.csv"
     kill_mid_write(tmp_path, target)
     assert not target.exists()
+
+
+def _export_with_stderr_on_a_terminal(extra):
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(entry_point() + ["export", "--total", "20M", "-f", "npy", "-o", "-",
+                                             *extra],
+                            stdout=subprocess.DEVNULL, stderr=slave,
+                            env={**os.environ, "COLUMNS": "80"})
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the pty closes when the process exits
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    return proc.returncode, b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_on_a_terminal_only_without_quiet():
+    code, err = _export_with_stderr_on_a_terminal([])
+    assert code == 0
+    assert "exporting" in err
+    code, err = _export_with_stderr_on_a_terminal(["-q"])
+    assert code == 0
+    assert err == ""
