@@ -7,11 +7,15 @@ nodes than any real spec has (the "billion laughs" alias bomb).
 
 from __future__ import annotations
 
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError
+
+if TYPE_CHECKING:
+    import yaml
+
+# PyYAML is imported inside the functions: ~15 ms that runs without a YAML spec (the built-in
+# default, flags only, a mapping from Python) do not pay
 
 #: positions[path] = (line, column), both 1-based; path is a tuple of keys and list indices
 Positions = dict[tuple[Any, ...], tuple[int, int]]
@@ -27,6 +31,8 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 
 def load(text: str, origin: str = "<spec>") -> tuple[Any, Positions]:
     """Parse one YAML document; return its data and the position of every key and item."""
+    import yaml
+
     if len(text) > MAX_BYTES:
         raise SpecError(
             f"the spec is {len(text):,} characters long; specs are limited to {MAX_BYTES:,}",
@@ -47,6 +53,8 @@ def load(text: str, origin: str = "<spec>") -> tuple[Any, Positions]:
 
 
 def _problem(exc: yaml.YAMLError) -> str:
+    import yaml
+
     if isinstance(exc, yaml.reader.ReaderError):
         return f"character #x{exc.character:04x} is not allowed in YAML"
     return getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -54,6 +62,8 @@ def _problem(exc: yaml.YAMLError) -> str:
 
 def _check_depth(text: str, origin: str) -> None:
     """Refuse deep nesting before the (recursive) composer sees it; the event parser is flat."""
+    import yaml
+
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -67,6 +77,8 @@ def _check_depth(text: str, origin: str) -> None:
 
 
 def _load(loader: yaml.SafeLoader, text: str, origin: str) -> tuple[Any, Positions]:
+    import yaml
+
     try:
         _check_depth(text, origin)
         node = loader.get_single_node()
@@ -107,6 +119,8 @@ def _load(loader: yaml.SafeLoader, text: str, origin: str) -> tuple[Any, Positio
 
 def _check_size(root: yaml.Node, origin: str) -> None:
     """Count nodes with aliases expanded, stopping early, to refuse alias bombs."""
+    import yaml
+
     count = 0
     stack = [root]
     while stack:
@@ -128,6 +142,8 @@ def _check_size(root: yaml.Node, origin: str) -> None:
 
 
 def _collect(node: yaml.Node, path: tuple[Any, ...], out: Positions) -> None:
+    import yaml
+
     out.setdefault(path, _mark(node))
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:

@@ -3,7 +3,6 @@
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-import yaml
 
 from .. import rules
 from ..errors import WarmupctlError
@@ -113,6 +112,8 @@ def recommend_cmd(
     schedule = load(rec.spec)  # the spec must load; a failure here is a bug, not user input
     concerns = [f for f in rules.check(schedule) if f.severity != "info"]
     if output is not None:
+        import yaml
+
         text = yaml.safe_dump(rec.spec, sort_keys=False, allow_unicode=True, width=100)
         with atomic_writer(output) as stream:
             stream.write(text.encode("utf-8"))
