@@ -1,54 +1,44 @@
-"""The ``warmupctl`` command line: thin wrappers that parse arguments and call the library."""
+"""The ``warmupctl`` command line: thin wrappers that parse arguments and call the library.
 
-from typing import Annotated
+Each command lives in its own module, which adds itself to the Typer app when imported. The
+program imports only the module of the command it runs (the others cost start-up time for
+nothing); ``warmupctl.cli.app`` — what tests and other Python code use — has every command.
+"""
 
-import typer
+import importlib
+import sys
+from typing import Any
 
-import warmupctl
+from ._app import app as _app
 
-app = typer.Typer(
-    name="warmupctl",
-    help="Design, check and export learning-rate schedules with warmup.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"warmupctl {warmupctl.__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Design, check and export learning-rate schedules with warmup.
-
-    Every command takes a SPEC (a YAML file, '-' for stdin, or a preset name) and/or schedule
-    flags; with neither it uses the built-in default schedule. Steps are numbered 0 … N−1 and
-    lr(t) is the rate used by optimizer step t (docs/spec.md).
-    """
+#: command name -> module, in the order `warmupctl --help` lists them
+COMMANDS = {
+    "show": "show_cmd",
+    "lr": "lr_cmd",
+    "plot": "plot_cmd",
+    "export": "export_cmd",
+    "import": "import_cmd",
+    "validate": "validate_cmd",
+    "recommend": "recommend_cmd",
+    "presets": "presets_cmd",
+}
 
 
-# registering the commands (each module adds its own to `app`)
-from . import (  # noqa: E402,F401
-    export_cmd,
-    import_cmd,
-    lr_cmd,
-    plot_cmd,
-    presets_cmd,
-    recommend_cmd,
-    show_cmd,
-    validate_cmd,
-)
+def _register(only: str | None = None) -> None:
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"{__name__}.{module}")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        _register()
+        return _app
+    raise AttributeError(name)
 
 
 def main() -> None:
-    app(prog_name="warmupctl")
+    # the first word that is not an option names the command (the root has only flags)
+    first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    _register(first if first in COMMANDS else None)
+    _app(prog_name="warmupctl")

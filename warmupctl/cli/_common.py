@@ -42,7 +42,8 @@ WarmupOpt = Annotated[
 DecayOpt = Annotated[
     Optional[str],
     typer.Option("--decay", metavar="SHAPE[:FINAL_LR]",
-                 help="Decay after warmup, e.g. cosine:10%, linear:0, wsd:0, constant, inverse_sqrt.",
+                 help="Decay after warmup, e.g. cosine:10%, linear:0, wsd:0, constant, "
+                      "inverse_sqrt.",
                  rich_help_panel=SCHEDULE_PANEL, show_default=False),
 ]
 TokensOpt = Annotated[

@@ -24,7 +24,7 @@ from ..export import (
 from ..fileio import atomic_writer
 from ..spec import position
 from ..units import UnitError, format_bytes
-from . import app
+from ._app import app
 from ._common import (
     DecayOpt,
     EpochOpt,

@@ -9,7 +9,7 @@ import typer
 from ..errors import WarmupctlError
 from ..fileio import atomic_writer
 from ..loading import read_source
-from . import app
+from ._app import app
 from ._common import QuietOpt, handle_errors, notice
 
 FROM_HELP = ("Config format: hf (TrainingArguments fields as JSON or YAML), deepspeed (a "

@@ -8,7 +8,7 @@ import typer
 from ..errors import WarmupctlError
 from ..spec import position
 from ..units import UnitError, parse_length
-from . import app
+from ._app import app
 from ._common import (
     DecayOpt,
     EpochOpt,

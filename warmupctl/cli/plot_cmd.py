@@ -13,7 +13,7 @@ from ..fileio import atomic_writer
 from ..render import X_UNITS, Curve, check_x_unit, parse_range, window
 from ..render.plot import PlotOptions, build_figure, check_size, output_format, save_figure
 from ..sweep import parse_sweep, sweep
-from . import app
+from ._app import app
 from ._common import (
     DecayOpt,
     EpochOpt,

@@ -8,7 +8,7 @@ import typer
 from .. import presets as library
 from ..loading import load
 from ..units import format_count
-from . import app
+from ._app import app
 from ._common import JsonOpt, emit_json, fmt_lr, handle_errors
 
 presets_app = typer.Typer(

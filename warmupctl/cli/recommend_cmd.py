@@ -11,7 +11,7 @@ from ..loading import load
 from ..recommend import OPTIMIZERS, recommend
 from ..rules import BASIS_BY_ID
 from ..units import UnitError, parse_count, parse_rate
-from . import app
+from ._app import app
 from ._common import JsonOpt, QuietOpt, emit_json, fmt_lr, handle_errors, notice
 
 RUN = "The run"

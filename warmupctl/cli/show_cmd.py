@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Optional
 from ..render.sparkline import sparkline
 from ..summary import summarize
 from ..units import format_count
-from . import app
+from ._app import app
 from ._common import (
     DecayOpt,
     EpochOpt,

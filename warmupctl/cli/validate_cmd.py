@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from .. import rules
-from . import app
+from ._app import app
 from ._common import (
     DecayOpt,
     EpochOpt,
