@@ -88,10 +88,6 @@ def write_csv(schedule: Schedule, out: BinaryIO, every: int = 1,
             progress(steps.size)
 
 
-def npy_length(schedule: Schedule, every: int = 1) -> int:
-    return rows(schedule, every)
-
-
 def write_npy(schedule: Schedule, out: BinaryIO, every: int = 1,
               progress: Progress | None = None) -> None:
     """A little-endian float64 ``.npy`` array of the exported rates (every step by default)."""

@@ -69,7 +69,3 @@ def atomic_writer(path: str) -> Iterator[BinaryIO]:
             os.unlink(tmp)
         raise
 
-
-def write_bytes(path: str, data: bytes) -> None:
-    with atomic_writer(path) as stream:
-        stream.write(data)

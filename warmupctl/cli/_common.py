@@ -96,7 +96,7 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _split(flag: str, value: str, second: str) -> tuple[str, str | None]:
+def _split(flag: str, value: str) -> tuple[str, str | None]:
     shape, sep, rest = value.partition(":")
     shape = shape.strip()
     if not shape:
@@ -120,7 +120,7 @@ def overrides(
         out["peak_lr"] = ("--peak-lr", peak_lr)
         out["noam"] = ("--peak-lr", None)
     if warmup is not None:
-        shape, length = _split("--warmup", warmup, "LENGTH")
+        shape, length = _split("--warmup", warmup)
         if shape == "none":
             out["warmup"] = ("--warmup", None)
         else:
@@ -130,7 +130,7 @@ def overrides(
                 )
             out["warmup"] = ("--warmup", {"shape": shape, "length": length})
     if decay is not None:
-        shape, final = _split("--decay", decay, "FINAL_LR")
+        shape, final = _split("--decay", decay)
         block: dict[str, Any] = {"shape": shape}
         if final is not None:
             block["final_lr"] = final

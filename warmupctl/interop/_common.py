@@ -134,10 +134,6 @@ class Parts:
     def rest(self) -> int:
         return self.total - self.W
 
-    def decay_fills_run(self) -> bool:
-        """The decay's formula runs at least to the end of the run (no hold after it)."""
-        return self.decay is not None and self.decay.end >= self.total
-
 
 def is_rising(ph: Phase) -> bool:
     if ph.shape == "exponential" and "gamma" in ph.params:

@@ -20,12 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Phase, Schedule
+from ..engine import Schedule
 from ._common import Candidate, Parts, describe_phase, parts, short, tidy
 from ._specgen import Imported, UnsupportedConfig, number, rate_value, read_mapping
 
-NAME = "hf"
-TITLE = "HF transformers"
 
 TYPES = (
     "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
@@ -557,6 +555,3 @@ def _spec_for(typ: str, W: int, T: int, lr: float, kw: Mapping[str, Any],
     raise UnsupportedConfig(  # pragma: no cover - every type is handled above
         f"{origin}: cannot import lr_scheduler_type {typ!r}")
 
-
-def phases_text(ph: Phase) -> str:  # pragma: no cover - debugging aid
-    return describe_phase(ph)

@@ -29,8 +29,6 @@ from ..engine import Schedule
 from . import _codegen
 from ._common import Candidate, num, outline, parts, tidy, title
 
-NAME = "keras"
-TITLE = "Keras"
 
 PRECISION = [
     "Precision: Keras computes the schedule in keras.config.floatx(), float32 by default: every",

@@ -31,8 +31,6 @@ from ..engine import Phase, Schedule
 from . import _codegen
 from ._common import RTOL, Candidate, compare, describe_phase, num, outline, parts, tidy, title
 
-NAME = "optax"
-TITLE = "optax"
 
 INT32_MAX = 2**31 - 1
 
