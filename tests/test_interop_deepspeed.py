@@ -16,7 +16,6 @@ import warnings
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 torch = pytest.importorskip("torch", reason="needs torch (test extra)")
 with warnings.catch_warnings():
@@ -24,18 +23,11 @@ with warnings.catch_warnings():
     engine = pytest.importorskip("deepspeed.runtime.engine",
                                  reason="needs deepspeed (test extra; installs on CPU)")
 
+from _support import assert_same, run, step_through  # noqa: E402
+
 import warmupctl  # noqa: E402
 from warmupctl import interop  # noqa: E402
-from warmupctl.cli import app  # noqa: E402
 from warmupctl.interop import deepspeed as ds  # noqa: E402
-
-RTOL = 1e-12
-runner = CliRunner()
-ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
-
-
-def run(*args, input=None):
-    return runner.invoke(app, list(args), input=input, env=ENV)
 
 
 def ds_curve(cfg: dict, n: int) -> np.ndarray:
@@ -46,16 +38,9 @@ def ds_curve(cfg: dict, n: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DeepSpeed logs "before it has started" warnings
         sched = engine.DeepSpeedEngine._scheduler_from_config(stub, opt)
-        out = np.empty(n)
-        for k in range(n):
-            out[k] = opt.param_groups[0]["lr"]
-            opt.step()
-            sched.step()
+        out = step_through(opt, sched, n)
     return out
 
-
-def assert_same(ours, ref):
-    np.testing.assert_allclose(ours, ref, rtol=RTOL, atol=0)
 
 
 def cfg_of(typ: str, lr: float = 1.0, **params) -> dict:

@@ -16,27 +16,19 @@ import types
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 torch = pytest.importorskip("torch", reason="needs torch (test extra)")
 transformers = pytest.importorskip("transformers", reason="needs transformers (test extra)")
 pytest.importorskip("accelerate", reason="TrainingArguments needs accelerate (test extra)")
 
+from _support import RTOL, assert_same, run, step_through  # noqa: E402
 from transformers import Trainer, TrainingArguments  # noqa: E402
 
 import warmupctl  # noqa: E402
 from warmupctl import interop  # noqa: E402
-from warmupctl.cli import app  # noqa: E402
 from warmupctl.interop import hf  # noqa: E402
 
-RTOL = 1e-12
 PEAK = 3.0e-4
-runner = CliRunner()
-ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
-
-
-def run(*args, input=None):
-    return runner.invoke(app, list(args), input=input, env=ENV)
 
 
 def trainer_curve(cfg: dict, tmp_path, n: int | None = None) -> np.ndarray:
@@ -47,16 +39,9 @@ def trainer_curve(cfg: dict, tmp_path, n: int | None = None) -> np.ndarray:
     stub = types.SimpleNamespace(lr_scheduler=None, args=args)
     sched = Trainer.create_scheduler(stub, num_training_steps=args.max_steps, optimizer=opt)
     n = args.max_steps if n is None else n
-    out = np.empty(n)
-    for k in range(n):
-        out[k] = opt.param_groups[0]["lr"]
-        opt.step()
-        sched.step()
+    out = step_through(opt, sched, n)
     return out
 
-
-def assert_same(ours, ref):
-    np.testing.assert_allclose(ours, ref, rtol=RTOL, atol=0)
 
 
 SPECS = {

@@ -19,25 +19,17 @@ import warnings
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 with warnings.catch_warnings():  # "Transformer Engine and Apex are not installed": not ours
     warnings.simplefilter("ignore")
     mcore = pytest.importorskip("megatron.core.optimizer_param_scheduler",
                                 reason="needs megatron-core (test extra)")
 
+from _support import RTOL, assert_same, run  # noqa: E402
+
 import warmupctl  # noqa: E402
 from warmupctl import interop  # noqa: E402
-from warmupctl.cli import app  # noqa: E402
 from warmupctl.interop import megatron  # noqa: E402
-
-RTOL = 1e-12
-runner = CliRunner()
-ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
-
-
-def run(*args, input=None):
-    return runner.invoke(app, list(args), input=input, env=ENV)
 
 
 def parse_args(line: str) -> dict:
@@ -77,9 +69,6 @@ def megatron_curve(line: str, gbs: int = 1, n: int | None = None) -> np.ndarray:
         sched.step(gbs)
     return out
 
-
-def assert_same(ours, ref):
-    np.testing.assert_allclose(ours, ref, rtol=RTOL, atol=0)
 
 
 SPECS = {

@@ -14,22 +14,14 @@ import sys
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 torch = pytest.importorskip("torch", reason="needs torch (test extra)")
 
+from _support import RTOL, assert_same, run, step_through  # noqa: E402
+
 import warmupctl  # noqa: E402
 from warmupctl import interop  # noqa: E402
-from warmupctl.cli import app  # noqa: E402
 from warmupctl.interop import torch as torch_target  # noqa: E402
-
-RTOL = 1e-12
-runner = CliRunner()
-ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
-
-
-def run(*args, input=None):
-    return runner.invoke(app, list(args), input=input, env=ENV)
 
 
 def load_file(text: str) -> dict:
@@ -42,16 +34,9 @@ def torch_curve(ns: dict, n: int, lr: float = 0.123) -> np.ndarray:
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([param], lr=lr)  # make_scheduler sets the peak itself
     sched = ns["make_scheduler"](opt)
-    out = np.empty(n)
-    for k in range(n):
-        out[k] = opt.param_groups[0]["lr"]
-        opt.step()
-        sched.step()
+    out = step_through(opt, sched, n)
     return out
 
-
-def assert_same(ours, ref):
-    np.testing.assert_allclose(ours, ref, rtol=RTOL, atol=0)
 
 
 SPECS = {

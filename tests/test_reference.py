@@ -30,12 +30,12 @@ transformers = pytest.importorskip(
     reason="the HF reference schedules need transformers (test extra: pip install .[test])",
 )
 
+from _support import RTOL, assert_same, step_through  # noqa: E402
 from torch.optim import lr_scheduler  # noqa: E402
 from transformers import get_scheduler  # noqa: E402
 
 import warmupctl  # noqa: E402
 
-RTOL = 1e-12
 PEAK = 3.0e-4
 
 # (N, W): tiny, W = 0, W = 1, warmup longer than the decay, and long runs.
@@ -44,21 +44,13 @@ SIZES = [(10, 3), (10, 0), (57, 1), (100, 7), (1000, 100), (1000, 0), (4000, 300
 SIZES_NO_ZERO = [(n, w) for n, w in SIZES if w > 0]
 
 
-def assert_same(ours: np.ndarray, ref: np.ndarray) -> None:
-    assert ours.shape == ref.shape
-    np.testing.assert_allclose(ours, ref, rtol=RTOL, atol=0)
-
 
 def record(make, n: int, peak: float = PEAK) -> np.ndarray:
     """The rate used by each of n optimizer updates under the scheduler ``make(optimizer)``."""
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([param], lr=peak)
     sched = make(opt)
-    out = np.empty(n, dtype=np.float64)
-    for k in range(n):
-        out[k] = opt.param_groups[0]["lr"]
-        opt.step()
-        sched.step()
+    out = step_through(opt, sched, n)
     return out
 
 
