@@ -1,6 +1,7 @@
 """What every command shares: option types, loading the schedule, output and error handling."""
 
 import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -140,6 +141,46 @@ def overrides(
     if steps_per_epoch is not None:
         out["steps_per_epoch"] = ("--steps-per-epoch", steps_per_epoch)
     return out
+
+
+_FLAG_PARAMETERS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
+    for name, ann in (("total", TotalOpt), ("peak_lr", PeakOpt), ("warmup", WarmupOpt),
+                      ("decay", DecayOpt), ("tokens_per_step", TokensOpt),
+                      ("steps_per_epoch", EpochOpt))
+]
+
+
+def schedule_flags(fn: F) -> F:
+    """Give a command the schedule flags (--total, --peak-lr, --warmup, --decay,
+    --tokens-per-step, --steps-per-epoch) and pass them to it as one ``flags`` argument: the
+    spec overrides that :func:`load_schedule` applies."""
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.name != "flags"]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {p.name: kwargs.pop(p.name, None) for p in _FLAG_PARAMETERS}
+        return fn(*args, flags=overrides(**values), **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=own + _FLAG_PARAMETERS)  # type: ignore[attr-defined]
+    annotations = {k: v for k, v in fn.__annotations__.items() if k != "flags"}
+    annotations.update({p.name: p.annotation for p in _FLAG_PARAMETERS})
+    wrapper.__annotations__ = annotations
+    return wrapper  # type: ignore[return-value]
+
+
+def flags_text(flags: dict[str, tuple[str, Any]]) -> str:
+    """The schedule flags as typed: ``--total 5 --warmup linear:2%`` (for titles)."""
+    words = []
+    for flag, value in flags.values():
+        if value is None and flag != "--warmup":
+            continue  # the noam entry that --peak-lr removes
+        if isinstance(value, dict):
+            tail = value.get("length", value.get("final_lr"))
+            value = value["shape"] + (f":{tail}" if tail is not None else "")
+        words.append(f"{flag} {'none' if value is None else value}")
+    return " ".join(words)
 
 
 def load_schedule(spec: str | None, flags: dict[str, tuple[str, Any]], quiet: bool) -> Schedule:

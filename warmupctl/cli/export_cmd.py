@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -26,18 +26,12 @@ from ..spec import position
 from ..units import UnitError, format_bytes
 from ._app import app
 from ._common import (
-    DecayOpt,
-    EpochOpt,
-    PeakOpt,
     QuietOpt,
     SpecArg,
-    TokensOpt,
-    TotalOpt,
-    WarmupOpt,
     handle_errors,
     load_schedule,
     notice,
-    overrides,
+    schedule_flags,
 )
 
 #: a table bigger than this needs --every or --force (10^8 steps of JSON are about 3 GB)
@@ -48,6 +42,7 @@ SPEED = {"npy": 15e6, "json": 8e6, "csv": 3e6}
 
 @app.command()
 @handle_errors
+@schedule_flags
 def export(
     spec: SpecArg = None,
     format: Annotated[
@@ -77,13 +72,8 @@ def export(
                            help=f"Tables: write even when the output would exceed "
                                 f"{format_bytes(SIZE_LIMIT)} or the free disk space.")
     ] = False,
-    total: TotalOpt = None,
-    peak_lr: PeakOpt = None,
-    warmup: WarmupOpt = None,
-    decay: DecayOpt = None,
-    tokens_per_step: TokensOpt = None,
-    steps_per_epoch: EpochOpt = None,
     quiet: QuietOpt = False,
+    flags: Optional[dict[str, tuple[str, Any]]] = None,
 ) -> None:
     """Write the schedule as a step→rate table, or as a trainer config/code.
 
@@ -106,7 +96,6 @@ def export(
     if fmt in FORMATS and approximate:
         raise WarmupctlError("--approximate applies to the trainer formats "
                              f"({', '.join(TRAINER_FORMATS)}); tables are always exact")
-    flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
     schedule = load_schedule(spec, flags, quiet)
     try:
         every = position(schedule, every_text)

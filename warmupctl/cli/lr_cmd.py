@@ -1,7 +1,7 @@
 """`warmupctl lr`: the rate at given steps."""
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -10,18 +10,12 @@ from ..spec import position
 from ..units import UnitError, parse_length
 from ._app import app
 from ._common import (
-    DecayOpt,
-    EpochOpt,
     JsonOpt,
-    PeakOpt,
     QuietOpt,
-    TokensOpt,
-    TotalOpt,
-    WarmupOpt,
     emit_json,
     handle_errors,
     load_schedule,
-    overrides,
+    schedule_flags,
 )
 
 
@@ -35,6 +29,7 @@ def _is_step(text: str) -> bool:
 
 @app.command("lr")
 @handle_errors
+@schedule_flags
 def lr_command(
     args: Annotated[
         Optional[list[str]],
@@ -44,14 +39,9 @@ def lr_command(
             show_default=False,
         ),
     ] = None,
-    total: TotalOpt = None,
-    peak_lr: PeakOpt = None,
-    warmup: WarmupOpt = None,
-    decay: DecayOpt = None,
-    tokens_per_step: TokensOpt = None,
-    steps_per_epoch: EpochOpt = None,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
+    flags: Optional[dict[str, tuple[str, Any]]] = None,
 ) -> None:
     """Print the learning rate at each STEP, one per line, as exact float64 text."""
     words = list(args or [])
@@ -60,7 +50,6 @@ def lr_command(
         spec = words.pop(0)
     if not words:
         raise WarmupctlError("give at least one step, e.g. `warmupctl lr SPEC 0 1000 50%`")
-    flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
     schedule = load_schedule(spec, flags, quiet)
     steps = []
     for word in words:

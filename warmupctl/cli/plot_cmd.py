@@ -15,17 +15,12 @@ from ..render.plot import PlotOptions, build_figure, check_size, output_format, 
 from ..sweep import parse_sweep, sweep
 from ._app import app
 from ._common import (
-    DecayOpt,
-    EpochOpt,
-    PeakOpt,
     QuietOpt,
-    TokensOpt,
-    TotalOpt,
-    WarmupOpt,
+    flags_text,
     handle_errors,
     load_schedule,
     notice,
-    overrides,
+    schedule_flags,
 )
 
 FIGURE_PANEL = "Figure"
@@ -87,6 +82,7 @@ def _sweep_curves(spec: Optional[str], flags: dict[str, tuple[str, Any]], key: s
 
 @app.command()
 @handle_errors
+@schedule_flags
 def plot(
     specs: SpecsArg = None,
     output: Annotated[
@@ -152,13 +148,8 @@ def plot(
                            "(a file is still written when -o is given). Honours NO_COLOR.",
                            rich_help_panel=FIGURE_PANEL)
     ] = False,
-    total: TotalOpt = None,
-    peak_lr: PeakOpt = None,
-    warmup: WarmupOpt = None,
-    decay: DecayOpt = None,
-    tokens_per_step: TokensOpt = None,
-    steps_per_epoch: EpochOpt = None,
     quiet: QuietOpt = False,
+    flags: Optional[dict[str, tuple[str, Any]]] = None,
 ) -> None:
     """Draw schedules: one curve per SPEC on one figure (PNG, SVG or PDF), or in the terminal.
 
@@ -184,7 +175,6 @@ def plot(
     spec_list: list[Optional[str]] = list(specs) if specs else [None]
     if spec_list.count("-") > 1:
         raise WarmupctlError("'-' (stdin) can be given only once")
-    flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
 
     default_title = None
     notes: list[str] = []
@@ -215,10 +205,7 @@ def plot(
 
     if flags:
         # the spec's description no longer tells the whole story: say what was changed
-        given = [("--total", total), ("--peak-lr", peak_lr), ("--warmup", warmup),
-                 ("--decay", decay), ("--tokens-per-step", tokens_per_step),
-                 ("--steps-per-epoch", steps_per_epoch)]
-        changed = " ".join(f"{flag} {value}" for flag, value in given if value is not None)
+        changed = flags_text(flags)
         base = default_title or " vs ".join(c.label for c in curves)
         default_title = f"{base} with {changed}"
     opts = PlotOptions(

@@ -1,26 +1,20 @@
 """`warmupctl show`: a summary and a table of milestones."""
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..render.sparkline import sparkline
 from ..summary import summarize
 from ..units import format_count
 from ._app import app
 from ._common import (
-    DecayOpt,
-    EpochOpt,
     JsonOpt,
-    PeakOpt,
     QuietOpt,
     SpecArg,
-    TokensOpt,
-    TotalOpt,
-    WarmupOpt,
     emit_json,
     fmt_lr,
     handle_errors,
     load_schedule,
-    overrides,
+    schedule_flags,
 )
 
 if TYPE_CHECKING:
@@ -29,21 +23,16 @@ if TYPE_CHECKING:
 
 @app.command()
 @handle_errors
+@schedule_flags
 def show(
     spec: SpecArg = None,
-    total: TotalOpt = None,
-    peak_lr: PeakOpt = None,
-    warmup: WarmupOpt = None,
-    decay: DecayOpt = None,
-    tokens_per_step: TokensOpt = None,
-    steps_per_epoch: EpochOpt = None,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
+    flags: Optional[dict[str, tuple[str, Any]]] = None,
 ) -> None:
     """Summarise a schedule: total and warmup steps, peak, final rate, and its milestones."""
     from rich.console import Console
 
-    flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
     schedule = load_schedule(spec, flags, quiet)
     info = summarize(schedule)
     if json:

@@ -1,25 +1,19 @@
 """`warmupctl validate`: check a schedule against the published evidence (warmupctl.rules)."""
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from .. import rules
 from ._app import app
 from ._common import (
-    DecayOpt,
-    EpochOpt,
     JsonOpt,
-    PeakOpt,
     QuietOpt,
     SpecArg,
-    TokensOpt,
-    TotalOpt,
-    WarmupOpt,
     emit_json,
     handle_errors,
     load_schedule,
-    overrides,
+    schedule_flags,
 )
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -30,6 +24,7 @@ if TYPE_CHECKING:
 
 @app.command()
 @handle_errors
+@schedule_flags
 def validate(
     spec: SpecArg = None,
     strict: Annotated[
@@ -44,14 +39,9 @@ def validate(
     list_rules: Annotated[
         bool, typer.Option("--list-rules", help="List every rule with its severity and exit.")
     ] = False,
-    total: TotalOpt = None,
-    peak_lr: PeakOpt = None,
-    warmup: WarmupOpt = None,
-    decay: DecayOpt = None,
-    tokens_per_step: TokensOpt = None,
-    steps_per_epoch: EpochOpt = None,
     json: JsonOpt = False,
     quiet: QuietOpt = False,
+    flags: Optional[dict[str, tuple[str, Any]]] = None,
 ) -> None:
     """Check a schedule against published evidence: one finding per rule that fires.
 
@@ -64,7 +54,6 @@ def validate(
         _list_rules(json)
         return
     skip = rules.resolve_ignored(ignore or ())
-    flags = overrides(total, peak_lr, warmup, decay, tokens_per_step, steps_per_epoch)
     schedule = load_schedule(spec, flags, quiet)
     findings = rules.check(schedule, skip)
     code = rules.exit_code(findings, strict)
