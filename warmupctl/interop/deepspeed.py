@@ -37,7 +37,6 @@ from . import torch as torch_target
 from ._common import Candidate, describe_phase, num, parts, short, tidy
 from ._specgen import Imported, UnsupportedConfig, number, rate_value, read_mapping
 
-
 DS_TYPES = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
 TORCH_TYPES = ("LinearLR", "CosineAnnealingLR", "ConstantLR", "MultiStepLR", "ExponentialLR",
                "PolynomialLR")

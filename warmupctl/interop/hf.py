@@ -24,7 +24,6 @@ from ..engine import Schedule
 from ._common import Candidate, Parts, describe_phase, parts, short, tidy
 from ._specgen import Imported, UnsupportedConfig, number, rate_value, read_mapping
 
-
 TYPES = (
     "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
     "inverse_sqrt", "reduce_lr_on_plateau", "cosine_with_min_lr", "cosine_warmup_with_min_lr",

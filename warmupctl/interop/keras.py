@@ -29,7 +29,6 @@ from ..engine import Schedule
 from . import _codegen
 from ._common import Candidate, num, outline, parts, tidy, title
 
-
 PRECISION = [
     "Precision: Keras computes the schedule in keras.config.floatx(), float32 by default: every",
     "rate is then within 1e-6 x PEAK_LR of warmupctl's (an exponential decay drifts further:",

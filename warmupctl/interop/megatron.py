@@ -29,7 +29,6 @@ from ..engine import Schedule
 from ._common import Candidate, describe_phase, num, parts, tidy
 from ._specgen import Imported, UnsupportedConfig, number, read_mapping
 
-
 STYLES = ("constant", "linear", "cosine", "inverse-square-root", "WSD")
 WSD_STYLES = ("exponential", "linear", "cosine", "minus_sqrt")
 #: warmupctl wsd cooldown shape -> Megatron --lr-wsd-decay-style

@@ -31,7 +31,6 @@ from ..engine import Phase, Schedule
 from . import _codegen
 from ._common import RTOL, Candidate, compare, describe_phase, num, outline, parts, tidy, title
 
-
 INT32_MAX = 2**31 - 1
 
 PRECISION = [

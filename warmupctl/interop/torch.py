@@ -42,7 +42,6 @@ from ._common import (
     title,
 )
 
-
 #: the scalar closed form is checked in full up to this many steps (above: every step with the
 #: NumPy rendering of the same text, and the Python text at a stride)
 SCALAR_CHECK_LIMIT = 2_000_000

@@ -134,6 +134,20 @@ def phase_boundaries(schedule: Schedule, a: int, b: int) -> np.ndarray:
     return starts[(starts > a) & (starts < b)]
 
 
+def _segment_extremes(values: np.ndarray, starts: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For the segments of ``values`` that begin at ``starts`` (sorted, the first at 0): each
+    segment's minimum and maximum and the index of the first value equal to each."""
+    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, values.size)))
+    idx = np.arange(values.size, dtype=np.int64)
+    big = np.int64(values.size)
+    mins = np.minimum.reduceat(values, starts)
+    maxs = np.maximum.reduceat(values, starts)
+    first_min = np.minimum.reduceat(np.where(values == mins[seg], idx, big), starts)
+    first_max = np.minimum.reduceat(np.where(values == maxs[seg], idx, big), starts)
+    return mins, maxs, first_min, first_max
+
+
 def _scan_candidates(schedule: Schedule, lo: int, hi: int, edges: np.ndarray) -> np.ndarray:
     """Every step in ``[lo, hi)`` is evaluated, chunk by chunk; returns, for each part of a bucket
     inside each chunk, the step of its first minimum and of its first maximum."""
@@ -144,14 +158,7 @@ def _scan_candidates(schedule: Schedule, lo: int, hi: int, edges: np.ndarray) ->
         k0 = int(np.searchsorted(edges, c0, side="right")) - 1
         k1 = int(np.searchsorted(edges, c1 - 1, side="right")) - 1
         starts = np.maximum(edges[k0 : k1 + 1], c0) - c0
-        lengths = np.diff(np.append(starts, c1 - c0))
-        seg = np.repeat(np.arange(starts.size), lengths)
-        idx = np.arange(vals.size, dtype=np.int64)
-        big = np.int64(vals.size)
-        mins = np.minimum.reduceat(vals, starts)
-        maxs = np.maximum.reduceat(vals, starts)
-        first_min = np.minimum.reduceat(np.where(vals == mins[seg], idx, big), starts)
-        first_max = np.minimum.reduceat(np.where(vals == maxs[seg], idx, big), starts)
+        _, _, first_min, first_max = _segment_extremes(vals, starts)
         out.append(c0 + first_min)
         out.append(c0 + first_max)
     return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
@@ -193,13 +200,7 @@ def bucket_extremes(
     steps = _candidates(schedule, a, b, edges, method)
     rates = schedule.at(steps)
     starts = np.searchsorted(steps, edges[:-1])  # each bucket's first step is a candidate
-    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, steps.size)))
-    idx = np.arange(steps.size, dtype=np.int64)
-    big = np.int64(steps.size)
-    mins = np.minimum.reduceat(rates, starts)
-    maxs = np.maximum.reduceat(rates, starts)
-    imin = np.minimum.reduceat(np.where(rates == mins[seg], idx, big), starts)
-    imax = np.minimum.reduceat(np.where(rates == maxs[seg], idx, big), starts)
+    mins, maxs, imin, imax = _segment_extremes(rates, starts)
     info = Buckets(edges, steps[imin], mins, steps[imax], maxs)
     return info, steps, rates
 
