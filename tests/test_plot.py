@@ -221,6 +221,46 @@ def test_failure_while_saving_leaves_existing_file_unchanged(tmp_path, monkeypat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.svg"]
 
 
+def test_failure_while_writing_png_leaves_existing_file_unchanged(tmp_path, monkeypatch):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    out = tmp_path / "keep.png"
+    out.write_bytes(b"old content")
+
+    def broken_print_png(self, stream, **kwargs):
+        stream.write(b"\x89PNG partial")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(FigureCanvasAgg, "print_png", broken_print_png)
+    r = run("-o", str(out))
+    assert r.exit_code != 0
+    assert isinstance(r.exception, RuntimeError)
+    assert out.read_bytes() == b"old content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
+
+
+@pytest.mark.parametrize("name", ["gpt3-small", "hagele-wsd-124m"])
+def test_png_has_the_pixels_of_matplotlibs_savefig(name):
+    """PNGs are drawn in one pass on the Agg canvas; matplotlib's own ``savefig`` (which lays
+    the figure out in a separate pass) gives the same image."""
+    from PIL import Image
+
+    from warmupctl.render.plot import _style
+
+    def pixels(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+
+    curves = [Curve(schedule(name), name)]
+    ours = io.BytesIO()
+    save_figure(build_figure(curves), ours, "png")
+    theirs = io.BytesIO()
+    with _style():
+        build_figure(curves).savefig(theirs, format="png", dpi=150)
+    a, b = pixels(ours.getvalue()), pixels(theirs.getvalue())
+    assert a.shape == b.shape == (675, 1200, 4)
+    assert np.array_equal(a, b)
+
+
 def test_cli_import_does_not_import_matplotlib_or_uniplot():
     code = ("import warmupctl.cli, warmupctl.render, warmupctl.render.plot, sys; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
