@@ -108,7 +108,8 @@ def main() -> None:
         steps = jnp.arange(m)
         f(steps).block_until_ready()
         t = median_time(lambda: f(steps).block_until_ready())
-        print(f"  {'optax jitted, vmapped':33s} {t / m * 1e9:10.1f} ns/step {t / m / per_ours:8.2f}×")
+        label = "optax jitted, vmapped"
+        print(f"  {label:33s} {t / m * 1e9:10.1f} ns/step {t / m / per_ours:8.2f}×")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ through a pipe (counting the bytes, keeping none) and takes the child's peak RSS
 (``os.wait4``), so the numbers are measured, not extrapolated. Also compares the JSON writer with
 ``json.dumps`` of a Python list of the same floats (goal: ≥ 5× faster).
 
-    python benchmarks/bench_export.py                 # 10^6, 10^7, 10^8 and 10^9 steps, npy and json
+    python benchmarks/bench_export.py           # 10^6, 10^7, 10^8 and 10^9 steps, npy and json
     python benchmarks/bench_export.py --max 1e8 --formats npy,json,csv
 """
 

@@ -44,7 +44,8 @@ def check(text: str) -> None:
         ]))
         rates = schedule.at(steps)
     if not (np.all(np.isfinite(rates)) and np.all(rates >= 0)):
-        raise AssertionError(f"bad rates for {text!r}: {rates[~np.isfinite(rates) | (rates < 0)][:5]}")
+        bad = rates[~np.isfinite(rates) | (rates < 0)][:5]
+        raise AssertionError(f"bad rates for {text!r}: {bad}")
 
 
 def test_one_input(data: bytes) -> None:

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-LONG = ["export", "-q", "--force", "--total", "200M", "--warmup", "linear:1%", "--decay", "cosine:10%",
-        "-f", "csv"]
+LONG = ["export", "-q", "--force", "--total", "200M", "--warmup", "linear:1%",
+        "--decay", "cosine:10%", "-f", "csv"]
 
 
 def entry_point():

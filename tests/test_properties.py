@@ -1,4 +1,5 @@
-"""Invariants over generated specs (hypothesis): valid specs give sane curves, invalid ones exit 2."""
+"""Invariants over generated specs (hypothesis): valid specs give sane curves, invalid ones
+exit 2."""
 
 import math
 
@@ -102,7 +103,8 @@ def phase_specs(draw):
     for i in range(n):
         shape = draw(st.sampled_from(["linear", "constant", "cosine", "polynomial",
                                       "inverse_sqrt", "wsd"]))
-        length = "rest" if i == n - 1 and draw(st.booleans()) else draw(st.integers(1, max(1, left // 2)))
+        last = i == n - 1 and draw(st.booleans())
+        length = "rest" if last else draw(st.integers(1, max(1, left // 2)))
         if length != "rest":
             left -= length
         p = {"shape": shape, "length": length, "to": draw(rates)}

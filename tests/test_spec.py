@@ -198,7 +198,8 @@ def test_unknown_shape_suggests():
          "greater than 0"),
         ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 10k}\n", "warmup.length",
          "does not fit"),
-        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear}\n", "warmup", "missing key 'length'"),
+        ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear}\n", "warmup",
+         "missing key 'length'"),
         ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 1M tokens}\n",
          "warmup.length", "tokens_per_step"),
         ("total: 10k\npeak_lr: 1.0e-3\nwarmup: {shape: linear, length: 2ep}\n", "warmup.length",
@@ -227,9 +228,11 @@ def test_unknown_shape_suggests():
          "needs 'from'"),
         ("total: 10\nphases: [{shape: linear, length: 6, from: 0}, {shape: cosine, length: 6}]\n",
          "phases", "more than the run"),
-        ("total: 10\nphases: [{shape: linear, length: rest, from: 0}, {shape: cosine, length: rest}]\n",
+        ("total: 10\nphases: [{shape: linear, length: rest, from: 0},"
+         " {shape: cosine, length: rest}]\n",
          "phases[1].length", "only one"),
-        ("total: 10\npeak_lr: 1.0\nwarmup: {shape: linear, length: 2}\nphases: [{shape: linear, length: 2, from: 0}]\n",
+        ("total: 10\npeak_lr: 1.0\nwarmup: {shape: linear, length: 2}\n"
+         "phases: [{shape: linear, length: 2, from: 0}]\n",
          "warmup", "cannot also have"),
         ("total: 10\nphases: [{shape: linear, length: 2, from: 0, gamma: 2}]\n", "phases[0].gamma",
          "unknown key"),
@@ -272,8 +275,8 @@ def test_every_preset_resolves_to_a_phases_spec_with_the_same_rates(name):
     again = warmupctl.load(s.spec)
     assert again.total_steps == s.total_steps
     n = s.total_steps
-    steps = sorted({0, n - 1, *(p.start for p in s.phases), *(max(0, p.start - 1) for p in s.phases),
-                    *range(0, n, max(1, n // 997))})
+    steps = sorted({0, n - 1, *(p.start for p in s.phases),
+                    *(max(0, p.start - 1) for p in s.phases), *range(0, n, max(1, n // 997))})
     assert np.array_equal(again.at(np.array(steps)), s.at(np.array(steps)))
 
 
@@ -291,7 +294,8 @@ def test_horizon_cuts_the_last_phase():
     [
         ([{"shape": "linear", "length": 5, "from": 0, "to": 1, "horizon": 8},
           {"shape": "constant", "length": "rest"}], "only the last phase"),
-        ([{"shape": "linear", "length": 5, "from": 1, "to": 0, "horizon": 8}], "to the end of the run"),
+        ([{"shape": "linear", "length": 5, "from": 1, "to": 0, "horizon": 8}],
+         "to the end of the run"),
         ([{"shape": "linear", "length": "rest", "from": 1, "to": 0, "horizon": 3}], "shorter than"),
     ],
 )

@@ -1,7 +1,8 @@
 """The schedule engine: phases of closed-form shapes, evaluated with NumPy.
 
 Pure: no I/O, no printing. A :class:`Schedule` is an ordered list of :class:`Phase` objects that
-tile the steps ``0 … N−1``. Step convention (docs/spec.md, step convention): ``lr(t)`` is the rate used
+tile the steps ``0 … N−1``. Step convention (docs/spec.md, step convention): ``lr(t)`` is the rate
+used
 by optimizer step ``t``; a phase starting at ``s`` with length ``L`` has progress
 ``p = (t − s) / L`` in ``[0, 1)``. Every evaluation — one step, a window ``[a, b)`` or the whole
 curve — runs the same vectorised code, so all three give identical floats.
@@ -29,7 +30,8 @@ CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class Phase:
-    """One piece of a schedule: ``shape`` from rate ``a`` to rate ``b`` over ``[start, start+length)``.
+    """One piece of a schedule: ``shape`` from rate ``a`` to rate ``b`` over
+    ``[start, start+length)``.
 
     ``length`` is the length of the formula; the phase may be cut short by the end of the run
     (a decay horizon longer than the run gives a truncated curve).
@@ -106,7 +108,8 @@ def constant(t: IntArray, ph: Phase) -> FloatArray:
 
 
 def cosine(t: IntArray, ph: Phase) -> FloatArray:
-    """Half cosine from ``a`` to ``b``: ``b + (a − b)·½(1 + cos πp)`` = ``a + (b − a)·½(1 − cos πp)``.
+    """Half cosine from ``a`` to ``b``: ``b + (a − b)·½(1 + cos πp)``
+    = ``a + (b − a)·½(1 − cos πp)``.
 
     Falling, the weight of the start is ``0.5·(1 + cos(π·p))`` — HF ``cosine`` /
     ``cosine_with_min_lr`` (Loshchilov & Hutter 2017, SGDR, Eq. 5). Rising (cosine warmup), the
@@ -122,7 +125,8 @@ def cosine(t: IntArray, ph: Phase) -> FloatArray:
 def polynomial(t: IntArray, ph: Phase) -> FloatArray:
     """Polynomial. Rising (warmup): ``a + (b − a)·p^power``. Falling (decay):
     ``b + (a − b)·(1 − p)^power``, with ``1 − p`` evaluated as ``1 − x/L`` like HF
-    ``get_polynomial_decay_schedule_with_warmup`` (``(lr_init − lr_end)·pct_remaining^power + lr_end``).
+    ``get_polynomial_decay_schedule_with_warmup``
+    (``(lr_init − lr_end)·pct_remaining^power + lr_end``).
     """
     x = _progress(t, ph)
     power = float(ph.params.get("power", 1.0))
@@ -135,8 +139,8 @@ def exponential(t: IntArray, ph: Phase) -> FloatArray:
     """Exponential. With ``gamma`` (decay): ``a·gamma^((t − s)/every)`` (``every`` default 1, as
     ``torch.optim.lr_scheduler.ExponentialLR`` and optax ``exponential_decay``), never below ``b``
     when ``b < a`` is given as a floor. With ``tau`` (warmup): ``a + (b − a)·(1 − e^{−(t−s)/τ})``,
-    the ``ExponentialWarmup`` of pytorch_warmup (Ma & Yarats 2019); τ defaults to L/5, so the rate is
-    ≈99.3% of the way at the end of the phase and the next phase starts at its own value.
+    the ``ExponentialWarmup`` of pytorch_warmup (Ma & Yarats 2019); τ defaults to L/5, so the rate
+    is ≈99.3% of the way at the end of the phase and the next phase starts at its own value.
     """
     x = _progress(t, ph)
     if "gamma" in ph.params:
@@ -152,8 +156,8 @@ def exponential(t: IntArray, ph: Phase) -> FloatArray:
 def inverse_sqrt(t: IntArray, ph: Phase) -> FloatArray:
     """Inverse square root: ``a·sqrt(c / (t − s + c))`` with timescale ``c``.
 
-    Evaluated as ``a·(1/sqrt((t − s + c)/c))``, HF ``get_inverse_sqrt_schedule``. With ``c`` equal to
-    the warmup length and ``a`` the peak this is the Noam tail ``d^-0.5·t^-0.5`` (Vaswani et al.
+    Evaluated as ``a·(1/sqrt((t − s + c)/c))``, HF ``get_inverse_sqrt_schedule``. With ``c`` equal
+    to the warmup length and ``a`` the peak this is the Noam tail ``d^-0.5·t^-0.5`` (Vaswani et al.
     2017, Eq. 3); fairseq ``inverse_sqrt`` and Megatron ``inverse-square-root`` are the same curve.
     A floor ``b`` (Megatron ``min_lr``) is applied when ``b > 0``.
     """
@@ -406,4 +410,5 @@ class Schedule:
         }
 
     def __repr__(self) -> str:
-        return f"Schedule(name={self.name!r}, total_steps={self.total_steps}, phases={len(self.phases)})"
+        return (f"Schedule(name={self.name!r}, total_steps={self.total_steps}, "
+                f"phases={len(self.phases)})")

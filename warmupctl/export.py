@@ -3,8 +3,8 @@ trainer exports (``hf``, ``deepspeed``, ``megatron``, ``torch``, ``optax``, ``ke
 per-target logic lives in :mod:`warmupctl.interop`.
 
 Rates are written as the shortest text that reads back as the same float64 (orjson's float
-formatting, the same digits as Python's ``repr``), so ``float(text) == rate`` bit for bit. The writers take a binary stream; opening files (atomically)
-is the caller's job.
+formatting, the same digits as Python's ``repr``), so ``float(text) == rate`` bit for bit. The
+writers take a binary stream; opening files (atomically) is the caller's job.
 """
 
 from __future__ import annotations

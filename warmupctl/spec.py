@@ -319,12 +319,13 @@ def _total(ctx: _Ctx, data: Mapping[str, Any], units: Units) -> int:
     if total < 1:
         raise ctx.error(("total",), f"the run must have at least one step, got {data['total']!r}")
     if total > MAX_STEPS:
-        raise ctx.error(("total",), f"the run is about 10^{len(str(total)) - 1} steps long; warmupctl "
-                        "handles up to 2^53 ≈ 9.0e15 steps", "is the unit right?")
+        raise ctx.error(("total",), f"the run is about 10^{len(str(total)) - 1} steps long; "
+                        "warmupctl handles up to 2^53 ≈ 9.0e15 steps", "is the unit right?")
     return total
 
 
-def _peak(ctx: _Ctx, data: Mapping[str, Any], *, required: bool) -> tuple[float | None, dict | None]:
+def _peak(ctx: _Ctx, data: Mapping[str, Any], *,
+          required: bool) -> tuple[float | None, dict | None]:
     has_peak = data.get("peak_lr") is not None
     has_noam = data.get("noam") is not None
     if has_peak and has_noam:
@@ -351,7 +352,8 @@ def _peak(ctx: _Ctx, data: Mapping[str, Any], *, required: bool) -> tuple[float 
             raise ctx.error(("peak_lr",), f"the peak rate must be greater than 0, got {value!r}")
         return rate.value, None
     if required:
-        raise ctx.error((), "missing key 'peak_lr'", "e.g. peak_lr: 3.0e-4, or noam: {d_model: 512}")
+        raise ctx.error((), "missing key 'peak_lr'",
+                        "e.g. peak_lr: 3.0e-4, or noam: {d_model: 512}")
     return None, None
 
 
@@ -473,7 +475,8 @@ def _compile_sugar(
     phases: list[Phase] = []
     if W:
         params: dict[str, Any] = {}
-        start = res.rate(wblock["start_lr"], ("warmup", "start_lr")) if "start_lr" in wblock else 0.0
+        start = (res.rate(wblock["start_lr"], ("warmup", "start_lr"))
+                 if "start_lr" in wblock else 0.0)
         if start > peak:
             raise ctx.error(("warmup", "start_lr"),
                             f"the warmup starts at {start:g}, above the peak {peak:g}")
@@ -555,7 +558,8 @@ def _shape_params(
             raise ctx.error(path, "missing key 'milestones'",
                             "e.g. milestones: [30ep, 60ep, 80ep] or [80%, 90%]")
         if not isinstance(ms, list) or not ms:
-            raise ctx.error(path + ("milestones",), f"expected a list of positions, got {_kind(ms)}")
+            raise ctx.error(path + ("milestones",),
+                            f"expected a list of positions, got {_kind(ms)}")
         steps = []
         for i, m in enumerate(ms):
             s = res.length(m, path + ("milestones", i))

@@ -34,12 +34,13 @@ UNIT_ALIASES = {
     "sp": "samples",
 }
 
-_NUMBER = r"(?P<num>[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?)"
+_NUMBER = (r"(?P<num>[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?"
+           r"|\.[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?)")
 _LENGTH_RE = re.compile(
     r"^\s*" + _NUMBER + r"\s*(?P<suffix>[kKMBGT]?)\s*(?P<unit>%|[A-Za-z]*)\s*$"
 )
-_RATE_RE = re.compile(r"^\s*(?P<num>[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)"
-                      r"\s*(?P<pct>%?)\s*$")
+_RATE_RE = re.compile(r"^\s*(?P<num>[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9]+)"
+                      r"(?:[eE][-+]?[0-9]+)?)\s*(?P<pct>%?)\s*$")
 
 LENGTH_HELP = (
     "a length like 2000, 2k, 1.5M, 2%, 5ep, '375M tokens' or '1.2M samples'"
@@ -180,7 +181,8 @@ def ceil_fraction(x: Fraction) -> int:
 
 
 def to_steps(length: Length, units: Units) -> int:
-    """Whole steps for a length; fractions of a step are rounded up (docs/spec.md, step convention)."""
+    """Whole steps for a length; fractions of a step are rounded up (docs/spec.md, step
+    convention)."""
     v = length.value
     if length.unit == "steps":
         if v.denominator != 1:

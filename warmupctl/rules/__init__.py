@@ -58,7 +58,8 @@ def check(schedule: Schedule, ignore: Iterable[str] = ()) -> list[Finding]:
 
 
 def exit_code(findings: Iterable[Finding], strict: bool = False) -> int:
-    """Exit codes (docs/cli.md): 1 for an error-level finding (or any finding with ``strict``), else 0."""
+    """Exit codes (docs/cli.md): 1 for an error-level finding (or any finding with ``strict``),
+    else 0."""
     items = list(findings)
     if strict and items:
         return 1

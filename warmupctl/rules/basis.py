@@ -1,5 +1,6 @@
 """The rules `recommend` applies when it builds a schedule. Each appears, with its value and
-whether it decided the result, in the table `recommend` prints (the ``rules`` of `recommend --json`)."""
+whether it decided the result, in the table `recommend` prints (the ``rules`` of
+`recommend --json`)."""
 
 from __future__ import annotations
 

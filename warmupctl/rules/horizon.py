@@ -42,8 +42,8 @@ RULES = [
         summary="The warmup is as long as the run or longer, so the peak is never reached "
                 "(possible with an explicit `phases` list or a Schedule built in code; the "
                 "`warmup:` block refuses it when the spec is read).",
-        source="warmupctl step convention, docs/spec.md (the warmup is counted inside total); HF transformers "
-               "get_*_schedule_with_warmup",
+        source="warmupctl step convention, docs/spec.md (the warmup is counted inside total); "
+               "HF transformers get_*_schedule_with_warmup",
         evidence="A definition, not an empirical claim.",
         check=_exceeds,
     ),
