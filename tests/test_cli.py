@@ -321,6 +321,41 @@ def test_export_to_stdout_pipe_closed_early():
     assert proc.returncode == 0
 
 
+def _closed_pipe_run(args: list[str]) -> tuple[int, bytes]:
+    """Run the program with its stdout a pipe whose reader is gone before anything is written."""
+    proc = subprocess.Popen(_entry_point() + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # long before the program has imported anything
+    err = proc.stderr.read()
+    proc.stderr.close()
+    return proc.wait(timeout=60), err
+
+
+@pytest.mark.parametrize("args, code", [
+    (["show", "gpt3-small"], 0),
+    (["presets"], 0),
+    (["recommend", "--steps", "100k", "--batch", "512"], 0),
+    (["validate", "bert-glue-finetune"], 0),
+    # an error-level finding: the exit code is the verdict, whoever reads the table
+    (["validate", "{post_ln}"], 1),
+])
+def test_tables_into_a_closed_pipe_exit_with_their_own_code(args, code, tmp_path):
+    post_ln = tmp_path / "post-ln.yaml"
+    post_ln.write_text("total: 1000\npeak_lr: 1.0e-3\ndecay: {shape: cosine}\n"
+                       "training: {regime: pretrain, architecture: post-ln}\n")
+    returncode, err = _closed_pipe_run([a.format(post_ln=post_ln) for a in args])
+    assert b"Traceback" not in err
+    assert returncode == code, err
+
+
+def test_tables_have_no_trailing_spaces_off_a_terminal():
+    for args in (["show", "gpt3-small"], ["validate", "bert-glue-finetune"],
+                 ["recommend", "--steps", "100k", "--batch", "512"], ["presets"]):
+        out = run(*args).stdout
+        padded = [line for line in out.splitlines() if line != line.rstrip()]
+        assert not padded, (args, padded[:3])
+
+
 def test_library_load_matches_cli(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text("total: 10\npeak_lr: 1.0\nwarmup: {shape: linear, length: 3}\n"

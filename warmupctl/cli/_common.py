@@ -5,13 +5,16 @@ import inspect
 import json
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 
 from ..engine import Schedule
 from ..errors import WarmupctlError
 from ..loading import load
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +66,40 @@ QuietOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
+class _TrimmedLines:
+    """A text stream that drops the spaces Rich pads lines with, for output that is not a
+    terminal (files, pipes, diffs). Rich writes whole renders at once, so lines are never split
+    between two writes."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        import re
+
+        self._stream.write(re.sub(r"[ \t]+(?=\n|\Z)", "", text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def console(**kwargs: Any) -> "Console":
+    """A Rich console on stdout for tables: NO_COLOR and terminals as Rich handles them, no
+    trailing spaces when not a terminal, and a closed pipe (``| head``) ends the command with
+    exit 0 through :func:`handle_errors` (Rich itself would exit 1)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    out = sys.stdout
+    if not out.isatty():
+        out = _TrimmedLines(out)
+    return _Console(file=out, **kwargs)
+
+
 def fail(message: str) -> typer.Exit:
     """Print one error line on stderr; return the Exit(2) to raise."""
     sys.stderr.write(f"warmupctl: error: {message}\n")
@@ -74,13 +111,24 @@ def notice(message: str, quiet: bool) -> None:
         sys.stderr.write(f"warmupctl: {message}\n")
 
 
+def silence_stdout() -> None:
+    """After a broken pipe: send what is left to /dev/null, so the final flush is quiet."""
+    try:
+        sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - lives until the process ends
+    except OSError:
+        pass
+
+
 def handle_errors(fn: F) -> F:
     """Map input errors to one stderr line and exit 2, Ctrl-C to exit 130 (docs/cli.md)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            # flush here, so a reader that went away is seen below (click would exit 1)
+            sys.stdout.flush()
+            return result
         except WarmupctlError as exc:
             raise fail(str(exc)) from None
         except KeyboardInterrupt:
@@ -88,10 +136,7 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(130) from None
         except BrokenPipeError:
             # the reader went away (e.g. `| head`): not an error of ours
-            try:
-                sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the final flush
-            except OSError:
-                pass
+            silence_stdout()
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]

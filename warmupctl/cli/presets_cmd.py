@@ -9,7 +9,7 @@ from .. import presets as library
 from ..loading import load
 from ..units import format_count
 from ._app import app
-from ._common import JsonOpt, emit_json, fmt_lr, handle_errors
+from ._common import JsonOpt, console, emit_json, fmt_lr, handle_errors
 
 presets_app = typer.Typer(
     help="List the published recipes, or show one.",
@@ -38,7 +38,6 @@ def _row(name: str) -> dict:
 @handle_errors
 def presets_list(ctx: typer.Context, json: JsonOpt = False) -> None:
     """List the presets with their size, warmup, peak and source."""
-    from rich.console import Console
     from rich.table import Table
 
     if ctx.invoked_subcommand is not None:
@@ -59,7 +58,7 @@ def presets_list(ctx: typer.Context, json: JsonOpt = False) -> None:
             f"{format_count(r['warmup_steps'])} ({r['warmup_fraction']:.2%})",
             fmt_lr(r["peak_lr"]), r["source"] or "",
         )
-    Console().print(table)
+    console().print(table)
 
 
 @presets_app.command("show")

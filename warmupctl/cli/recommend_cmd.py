@@ -12,7 +12,7 @@ from ..recommend import OPTIMIZERS, recommend
 from ..rules import BASIS_BY_ID
 from ..units import UnitError, parse_count, parse_rate
 from ._app import app
-from ._common import JsonOpt, QuietOpt, emit_json, fmt_lr, handle_errors, notice
+from ._common import JsonOpt, QuietOpt, console, emit_json, fmt_lr, handle_errors, notice
 
 RUN = "The run"
 LR = "Peak rate (give one of the two)"
@@ -95,7 +95,6 @@ def recommend_cmd(
     Pretraining warmup sits in 1–5% of the steps (longer for larger batches) unless Adam's
     2/(1−β2) floor needs more; fine-tuning uses 6%. The written spec passes `validate`.
     """
-    from rich.console import Console
 
     rec = recommend(
         _count("--steps", steps) or 0,
@@ -123,7 +122,7 @@ def recommend_cmd(
     if json:
         emit_json(rec.to_dict())
         return
-    _print(Console(highlight=False), rec, schedule, concerns)
+    _print(console(highlight=False), rec, schedule, concerns)
 
 
 def _value(v) -> str:

@@ -10,6 +10,7 @@ from ._common import (
     JsonOpt,
     QuietOpt,
     SpecArg,
+    console,
     emit_json,
     fmt_lr,
     handle_errors,
@@ -31,7 +32,6 @@ def show(
     flags: Optional[dict[str, tuple[str, Any]]] = None,
 ) -> None:
     """Summarise a schedule: total and warmup steps, peak, final rate, and its milestones."""
-    from rich.console import Console
 
     schedule = load_schedule(spec, flags, quiet)
     info = summarize(schedule)
@@ -39,9 +39,8 @@ def show(
         info["spec"] = schedule.spec
         emit_json(info)
         return
-    console = Console(highlight=False)
     info["sparkline"] = sparkline(schedule, 48)
-    _print_summary(console, info)
+    _print_summary(console(highlight=False), info)
 
 
 def _tokens(x: Optional[float]) -> str:

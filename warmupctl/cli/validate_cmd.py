@@ -1,5 +1,6 @@
 """`warmupctl validate`: check a schedule against the published evidence (warmupctl.rules)."""
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -10,10 +11,12 @@ from ._common import (
     JsonOpt,
     QuietOpt,
     SpecArg,
+    console,
     emit_json,
     handle_errors,
     load_schedule,
     schedule_flags,
+    silence_stdout,
 )
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -48,7 +51,6 @@ def validate(
     Exit 0 without error-level findings, 1 with one (or with any finding under --strict),
     2 for bad input. Rules read the spec's `training:` block; docs/rules.md lists them.
     """
-    from rich.console import Console
 
     if list_rules:
         _list_rules(json)
@@ -60,7 +62,11 @@ def validate(
     if json:
         emit_json([f.to_dict() for f in findings])
     else:
-        _print(Console(highlight=False), schedule, findings)
+        try:
+            _print(console(highlight=False), schedule, findings)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `validate | head`: the findings still decide the exit code
+            silence_stdout()
     raise typer.Exit(code)
 
 
@@ -87,7 +93,6 @@ def _print(console: "Console", schedule, findings: list) -> None:
 
 
 def _list_rules(json: bool) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     if json:
@@ -101,4 +106,4 @@ def _list_rules(json: bool) -> None:
     table.add_column("source", ratio=1, overflow="fold")
     for r in rules.RULES:
         table.add_row(r.id, f"[{STYLE[r.severity]}]{r.severity}[/]", r.summary, r.source)
-    Console(highlight=False).print(table)
+    console(highlight=False).print(table)
