@@ -75,6 +75,8 @@ NO_WARMUP = {"shape": "none"}
 
 # rule id, spec, fragments that must appear in the message (the user's own numbers)
 TRIGGERS = [
+    ("unknown-optimizer", spec(training={"optimizer": "adma"}),
+     ["'adma'", "did you mean 'adam'?", "not checked"]),
     ("no-warmup-post-ln",
      spec(warmup=NO_WARMUP, training={"architecture": "post-ln", "optimizer": "adam"}),
      ["Post-LN", "0.0003", "2% = 2,000 steps"]),
@@ -293,6 +295,33 @@ def test_untuned_floor_matches_exact_arithmetic(k):
     beta2 = float(f"0.{100_000 - k:05d}")
     exact = math.ceil(Fraction(2 * 100_000, k))
     assert rules.untuned_warmup(beta2) == exact
+
+
+@pytest.mark.parametrize(("name", "hint"), [
+    ("adma", "did you mean 'adam'?"),
+    ("sophai", "did you mean 'sophia'?"),
+    ("muon", None),
+])
+def test_unknown_optimizer_says_the_optimizer_rules_were_not_checked(name, hint):
+    # β2 = 0.999 and a 10-step warmup: the Adam floor (2000 steps) would fire for 'adam'
+    data = spec(warmup={"shape": "linear", "length": 10, "skip_zero": True},
+                training={"optimizer": name, "beta2": 0.999})
+    got = {f.rule: f for f in findings(data)}
+    assert "warmup-below-untuned-floor" not in got
+    finding = got["unknown-optimizer"]
+    assert finding.severity == "info"
+    assert f"'{name}'" in finding.message
+    if hint:
+        assert hint in finding.message
+    else:
+        assert "did you mean" not in finding.message
+
+
+@pytest.mark.parametrize("name", ["adamw", "adamw_torch_fused", "paged_adamw_8bit", "radam", "sgd",
+                                  "lion", "adafactor", "nesterov"])
+def test_recognised_optimizers_are_not_unknown(name):
+    data = spec(training={"optimizer": name})
+    assert "unknown-optimizer" not in {f.rule for f in findings(data)}
 
 
 def _rho(t, b2):

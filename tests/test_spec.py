@@ -240,6 +240,10 @@ def test_unknown_shape_suggests():
          "below 1"),
         ("total: 10\npeak_lr: 1.0\ntraining: {regime: pretraining}\n", "training.regime",
          "unknown regime"),
+        # YAML keys are unique: PyYAML would keep the last one without a word
+        ("total: 100k\npeak_lr: 1.0\ntotal: 50k\n", "total", "given twice (first at 1:1)"),
+        ("total: 10\npeak_lr: 1.0\nwarmup: {shape: linear, length: 2, length: 3}\n",
+         "warmup.length", "given twice"),
     ],
 )
 def test_each_mistake_gets_one_clear_error(text, path, fragment):

@@ -60,6 +60,17 @@ class SpecError(WarmupctlError):
         return text
 
 
+def path_text(path: Iterable[object]) -> str:
+    """A key path as users write it: ``phases[1].length``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
 class OutputError(WarmupctlError):
     """An output file could not be written (read-only folder, full disk, ...)."""
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .engine import Phase, Schedule
 from .errors import SpecError, suggest
+from .errors import path_text as _path_text
 from .units import (
     Length,
     UnitError,
@@ -122,16 +123,6 @@ class _Ctx:
         line, col = pos if pos else (None, None)
         return SpecError(message, path=text_path or None, line=line, column=col, hint=hint,
                          origin=self.origin)
-
-
-def _path_text(path: tuple[Any, ...]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _mapping(ctx: _Ctx, value: Any, path: tuple[Any, ...], what: str) -> Mapping[str, Any]:

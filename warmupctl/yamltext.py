@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import SpecError
+from .errors import SpecError, path_text
 
 if TYPE_CHECKING:
     import yaml
@@ -100,7 +100,7 @@ def _load(loader: yaml.SafeLoader, text: str, origin: str) -> tuple[Any, Positio
         )
     _check_size(node, origin)
     positions: Positions = {}
-    _collect(node, (), positions)
+    _collect(node, (), positions, origin)
     try:
         data = loader.construct_document(node)
     except yaml.constructor.ConstructorError as exc:
@@ -141,19 +141,29 @@ def _check_size(root: yaml.Node, origin: str) -> None:
             stack.extend(node.value)
 
 
-def _collect(node: yaml.Node, path: tuple[Any, ...], out: Positions) -> None:
+def _collect(node: yaml.Node, path: tuple[Any, ...], out: Positions, origin: str) -> None:
     import yaml
 
     out.setdefault(path, _mark(node))
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, yaml.Node] = {}
         for k, v in node.value:
             key = k.value if isinstance(k, yaml.ScalarNode) else None
             if key is None:
                 continue
+            if key in seen and key != "<<":
+                # YAML says keys are unique; PyYAML would keep the last value without a word
+                line, column = _mark(k)
+                raise SpecError(
+                    "'{}' is given twice (first at {}:{})".format(key, *_mark(seen[key])),
+                    path=path_text(path + (key,)), line=line, column=column, origin=origin,
+                    hint="keep one of them",
+                )
+            seen[key] = k
             out[path + (key,)] = _mark(k)
             # keys nested under this one point at their own lines
-            _collect(v, path + (key,), out)
+            _collect(v, path + (key,), out, origin)
             out[path + (key,)] = _mark(k)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _collect(item, path + (i,), out)
+            _collect(item, path + (i,), out, origin)

@@ -9,7 +9,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._core import Facts, Rule, is_adam_family, is_radam, num, steps, untuned_warmup
+from ..errors import suggest
+from ._core import (
+    OTHER_ADAPTIVE,
+    Facts,
+    Rule,
+    is_adam_family,
+    is_adaptive,
+    is_radam,
+    is_sgd,
+    num,
+    steps,
+    untuned_warmup,
+)
 
 FAMILY = "optimizer"
 
@@ -149,7 +161,38 @@ def _radam(f: Facts) -> Iterator[str]:
            f"and 0.99 at t={info.r99:,}.{extra}")
 
 
+#: names the optimizer rules recognise, for "did you mean" (the families also take variants:
+#: anything containing "adam" or "sgd", e.g. adamw_torch_fused or paged_adamw_8bit)
+KNOWN_NAMES = ("adam", "adamw", "nadam", "adamax", "amsgrad", "lamb", "radam", "adabelief",
+               "sgd", "sgdm", "momentum", "nesterov", *sorted(OTHER_ADAPTIVE))
+
+
+def _unknown(f: Facts) -> Iterator[str]:
+    opt = f.optimizer
+    if not opt or is_adaptive(opt) or is_sgd(opt):
+        return
+    # a swap of letters (adma, agd) first, then the closest spelling
+    same_letters = [k for k in KNOWN_NAMES if sorted(k) == sorted(opt)]
+    hint = f"did you mean '{same_letters[0]}'?" if same_letters else suggest(opt, KNOWN_NAMES)
+    yield (f"training.optimizer '{opt}' is not a name warmupctl recognises, so the rules about "
+           f"optimizers (the Adam floor 2/(1−β2), RAdam's implied warmup, SGD batch scaling) "
+           f"were not checked" + (f"; {hint}" if hint else "."))
+
+
 RULES = [
+    Rule(
+        id="unknown-optimizer",
+        severity="info",
+        family=FAMILY,
+        summary="`training.optimizer` is set to a name no optimizer rule recognises (a typo such "
+                "as `adma`, or an optimizer warmupctl has no evidence for), so those rules stay "
+                "silent; the message suggests the closest known name. Recognised: names "
+                "containing `adam` or `sgd`, amsgrad, lamb, adabelief, radam, momentum, nesterov, "
+                + ", ".join(sorted(OTHER_ADAPTIVE)) + ".",
+        source="warmupctl's optimizer families (warmupctl/rules/_core.py), listed in this file",
+        evidence="A statement about what warmupctl checked, not an empirical claim.",
+        check=_unknown,
+    ),
     Rule(
         id="warmup-below-untuned-floor",
         severity="warning",
