@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -377,3 +378,15 @@ def test_absurd_export_asks_for_every_or_force(tmp_path):
     assert r.exit_code == 0, r.stderr
     data = json.loads(out.read_text())
     assert data["step"] == [k * 10**11 for k in range(10)] + [10**12 - 1]
+
+
+def test_the_suggested_every_can_be_pasted(tmp_path):
+    out = tmp_path / "s.csv"
+    r = run("export", "--total", "1T", "-q", "-f", "csv", "-o", str(out))
+    assert r.exit_code == 2
+    suggested = re.search(r"e\.g\. (--every \S+)", r.stderr).group(1).split()
+    assert suggested == ["--every", "1000000"]
+    r = run("export", "--total", "1T", "-q", "-f", "csv", *suggested, "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    with out.open() as lines:
+        assert sum(1 for _ in lines) == 1 + 1_000_000 + 1  # header, rows, and the last step

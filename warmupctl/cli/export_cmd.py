@@ -121,7 +121,7 @@ def _check_size(schedule, fmt: str, every: int, output: str) -> None:
         k = max(2, math.ceil(n_rows * every / 1_000_000))
         raise WarmupctlError(
             f"this export would write about {format_bytes(need)} ({n_rows:,} rows of {fmt}); "
-            f"sample the curve with --every K (e.g. --every {k:,} gives about 1M rows), "
+            f"sample the curve with --every K (e.g. --every {k} gives about 1M rows), "
             "or pass --force to write it all")
     if output != "-":
         folder = os.path.dirname(os.path.abspath(output))
