@@ -65,5 +65,6 @@ def summarize(schedule: Schedule) -> dict[str, Any]:
         "peak_step": stats["peak_step"],
         "final_lr": stats["final_lr"],
         "sum_lr": stats["sum_lr"],
+        "sum_lr_exact": stats["sum_lr_exact"],
         "milestones": milestones(schedule, stats),
     }

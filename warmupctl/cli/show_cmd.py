@@ -79,7 +79,9 @@ def _print_summary(console: "Console", info: dict) -> None:
     grid.add_row("peak", f"{fmt_lr(info['peak_lr'])} first at step {info['peak_step']:,}")
     grid.add_row("final", f"{fmt_lr(info['final_lr'])} at step {n - 1:,}")
     grid.add_row("curve", info["sparkline"])
-    grid.add_row("sum of rates", f"{info['sum_lr']:.6g}  (mean {info['sum_lr'] / n:.4g})")
+    approx = "" if info["sum_lr_exact"] else "≈ "
+    grid.add_row("sum of rates",
+                 f"{approx}{info['sum_lr']:.6g}  (mean {approx}{info['sum_lr'] / n:.4g})")
     console.print(grid)
     table = Table(title="milestones", title_justify="left", show_edge=False)
     table.add_column("milestone")

@@ -14,7 +14,7 @@ Two ways to find a bucket's extremes, both exact:
 * **scan** — evaluate every step, chunk by chunk with :meth:`Schedule.window` (at most
   :data:`CHUNK` steps in memory at a time), and take per-bucket ``min``/``max`` with
   ``np.minimum.reduceat``. Used for windows up to :data:`SCAN_BUDGET` steps, and for a
-  ``cosine_restarts`` phase with more than :data:`MAX_RESTARTS` cycles.
+  ``cosine_restarts`` phase with more than :data:`warmupctl.engine.MAX_RESTARTS` cycles.
 * **monotone** — every shape is monotone between its *breakpoints* (phase starts, step-decay
   milestones, the start of a WSD cooldown, the restarts of ``cosine_restarts``). On a monotone
   stretch the extremes of a bucket are at its ends, so evaluating the bucket ends and the
@@ -28,13 +28,13 @@ Nothing here imports matplotlib; the sparkline and the terminal preview use the 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import engine
-from ..engine import Phase, Schedule
+from ..engine import Phase, Schedule, breakpoints, restart_steps
+from ..engine import unique_steps as _unique
 
 #: windows up to this many steps are scanned step by step (about 0.1 s of NumPy on one core)
 SCAN_BUDGET = 1 << 22
@@ -43,8 +43,6 @@ SCAN_BUDGET = 1 << 22
 MONOTONE_SHAPES = frozenset(
     {"linear", "constant", "cosine", "polynomial", "exponential", "inverse_sqrt", "step", "wsd"}
 )
-#: cosine_restarts is monotone within each cycle; with more cycles than this it is scanned
-MAX_RESTARTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -65,67 +63,10 @@ def bucket_edges(a: int, b: int, buckets: int) -> np.ndarray:
     return a + (np.arange(k + 1, dtype=np.int64) * n) // k
 
 
-def restart_steps(ph: Phase) -> np.ndarray | None:
-    """The first steps of the cycles of a ``cosine_restarts`` phase after its first (each with
-    the steps either side, since the engine finds the cycle in floating point), or None when
-    there are more than :data:`MAX_RESTARTS` cycles."""
-    p = ph.params
-    if "cycles" in p:
-        n = float(p["cycles"])
-        if n > MAX_RESTARTS:
-            return None
-        starts = np.arange(1, math.ceil(n)) * (ph.length / n)
-    else:
-        period = float(p["period"])
-        mult = float(p.get("period_mult", 1.0))
-        if mult == 1.0:
-            if ph.length / period > MAX_RESTARTS:
-                return None
-            starts = np.arange(1, math.ceil(ph.length / period) + 1) * period
-        else:
-            count = math.log(1.0 + ph.length / period * (mult - 1.0)) / math.log(mult)
-            if not math.isfinite(count) or count > MAX_RESTARTS:
-                return None
-            i = np.arange(1, math.ceil(count) + 2, dtype=np.float64)
-            starts = period * (mult**i - 1.0) / (mult - 1.0)
-    first = ph.start + np.ceil(starts).astype(np.int64)
-    first = first[first < ph.end]
-    return np.concatenate([first - 1, first, first + 1])
-
-
-def _unique(values: np.ndarray | list) -> np.ndarray:
-    """Sorted distinct int64 steps (``np.unique`` without its lazy import of numpy.ma, ~20 ms)."""
-    arr = np.sort(np.asarray(values, dtype=np.int64).ravel())
-    if arr.size == 0:
-        return arr
-    return arr[np.concatenate(([True], arr[1:] != arr[:-1]))]
-
-
 def _is_monotone_between_breakpoints(ph: Phase) -> bool:
     return ph.shape in MONOTONE_SHAPES or (
         ph.shape == "cosine_restarts" and restart_steps(ph) is not None
     )
-
-
-def breakpoints(schedule: Schedule, a: int, b: int) -> np.ndarray:
-    """Steps in ``(a, b)`` where the curve may jump or change formula: phase starts, step-decay
-    milestones, WSD cooldown starts and the restarts of ``cosine_restarts``. Between two
-    breakpoints every shape in :data:`MONOTONE_SHAPES` is monotone, and so is each cycle of a
-    ``cosine_restarts`` phase."""
-    points: list[np.ndarray] = [np.array([ph.start for ph in schedule.phases], dtype=np.int64)]
-    for ph in schedule.phases:
-        if ph.end <= a or ph.start >= b:
-            continue
-        if ph.shape == "step":
-            points.append(np.asarray(ph.params.get("milestones", ()), dtype=np.int64))
-        elif ph.shape == "wsd":
-            points.append(np.array([ph.start + ph.length - int(ph.params["cooldown"])]))
-        elif ph.shape == "cosine_restarts":
-            restarts = restart_steps(ph)
-            if restarts is not None:
-                points.append(restarts)
-    arr = _unique(np.concatenate(points).astype(np.int64))
-    return arr[(arr > a) & (arr < b)]
 
 
 def phase_boundaries(schedule: Schedule, a: int, b: int) -> np.ndarray:
