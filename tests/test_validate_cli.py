@@ -222,3 +222,21 @@ def test_recommend_failure_leaves_an_existing_file_alone(tmp_path):
     r = run("recommend", "--steps", "1000", "--batch", "8", "--beta2", "0.999", "-o", str(out))
     assert r.exit_code == 2
     assert out.read_text() == "keep me\n"
+
+
+def test_a_recommended_spec_without_a_peak_says_its_rate_is_a_multiplier(tmp_path):
+    out = tmp_path / "rec.yaml"
+    assert run("recommend", "--steps", "100k", "--batch", "512", "-o", str(out)).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    comment = text.index("# no --peak-lr or --base-lr was given")
+    assert comment < text.index("\npeak_lr: 1.0\n")
+    assert yaml.safe_load(text)["peak_lr"] == 1.0
+    r = run("export", str(out), "-f", "hf", "-o", "-")
+    assert r.exit_code == 0 and json.loads(r.stdout)["learning_rate"] == 1.0
+    assert "peak_lr is 1.0, the multiplier `recommend` writes" in r.stderr
+    r = run("export", str(out), "-f", "hf", "-o", "-", "--peak-lr", "3e-4")
+    assert json.loads(r.stdout)["learning_rate"] == 3e-4 and "multiplier" not in r.stderr
+    given = tmp_path / "given.yaml"
+    run("recommend", "--steps", "100k", "--batch", "512", "--peak-lr", "3e-4", "-o", str(given))
+    assert "#" not in given.read_text(encoding="utf-8")
+    assert "multiplier" not in run("export", str(given), "-f", "hf", "-o", "-").stderr

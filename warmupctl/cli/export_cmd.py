@@ -97,6 +97,10 @@ def export(
         raise WarmupctlError("--approximate applies to the trainer formats "
                              f"({', '.join(TRAINER_FORMATS)}); tables are always exact")
     schedule = load_schedule(spec, flags, quiet)
+    if schedule.peak_lr == 1.0 and (schedule.source or "").startswith("warmupctl recommend"):
+        notice("peak_lr is 1.0, the multiplier `recommend` writes when it is given no peak: "
+               "these rates are fractions of your peak; set peak_lr in the spec, or pass "
+               "--peak-lr, to export real rates", quiet)
     try:
         every = position(schedule, every_text)
     except UnitError as exc:

@@ -114,6 +114,8 @@ def recommend_cmd(
         import yaml
 
         text = yaml.safe_dump(rec.spec, sort_keys=False, allow_unicode=True, width=100)
+        if rec.peak_lr is None:
+            text = text.replace("\npeak_lr: 1.0\n", "\n" + MULTIPLIER_COMMENT + "peak_lr: 1.0\n", 1)
         with atomic_writer(output) as stream:
             stream.write(text.encode("utf-8"))
         if output == "-":
@@ -123,6 +125,10 @@ def recommend_cmd(
         emit_json(rec.to_dict())
         return
     _print(console(highlight=False), rec, schedule, concerns)
+
+
+MULTIPLIER_COMMENT = ("# no --peak-lr or --base-lr was given: 1.0 is a multiplier of your peak\n"
+                      "# (a LambdaLR factor); put your peak here before exporting to a trainer\n")
 
 
 def _value(v) -> str:
