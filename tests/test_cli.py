@@ -97,6 +97,11 @@ def test_show_flags_override_a_spec():
     r = run("show", "gpt3-small", "--total", "1000", "--warmup", "linear:10%", "--json")
     assert r.exit_code == 0, r.stderr
     info = json.loads(r.stdout)
+    assert info["flags"] == "--total 1000 --warmup linear:10%"
+    assert json.loads(run("show", "gpt3-small", "--json").stdout)["flags"] is None
+    text = run("show", "gpt3-small", "--total", "1000").stdout
+    assert "changed by --total 1000 (the description, source and note are the spec's" in text
+    assert "changed by" not in run("show", "gpt3-small").stdout
     assert info["total_steps"] == 1000 and info["warmup_steps"] == 100
 
 

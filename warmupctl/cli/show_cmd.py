@@ -12,6 +12,7 @@ from ._common import (
     SpecArg,
     console,
     emit_json,
+    flags_text,
     fmt_lr,
     handle_errors,
     load_schedule,
@@ -35,6 +36,9 @@ def show(
 
     schedule = load_schedule(spec, flags, quiet)
     info = summarize(schedule)
+    # the spec's description and note were written for the spec as it was, not as the flags
+    # changed it: say which flags were applied (plot titles do the same)
+    info["flags"] = flags_text(flags) if flags else None
     if json:
         info["spec"] = schedule.spec
         emit_json(info)
@@ -48,16 +52,21 @@ def _tokens(x: Optional[float]) -> str:
 
 
 def _print_summary(console: "Console", info: dict) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     title = info["name"] or "schedule"
     if info["description"]:
         title += f" — {info['description']}"
-    console.print(f"[bold]{title}[/bold]")
+    console.print(f"[bold]{escape(title)}[/bold]")
+    if info.get("flags"):
+        console.print(f"[bold]changed by {escape(info['flags'])}[/bold] "
+                      "[dim](the description, source and note are the spec's, "
+                      "before the flags)[/dim]")
     if info["source"]:
-        console.print(f"[dim]source: {info['source']}[/dim]")
+        console.print(f"[dim]source: {escape(info['source'])}[/dim]")
     if info["note"]:
-        console.print(f"[dim]note: {info['note']}[/dim]")
+        console.print(f"[dim]note: {escape(info['note'])}[/dim]")
     n = info["total_steps"]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
