@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import warmupctl
@@ -107,3 +108,36 @@ def test_help():
     assert r.exit_code == 0 and "hf" in r.stdout
     r = run("export", "--help")
     assert r.exit_code == 0 and "--approximate" in r.stdout
+
+
+def test_import_names_a_misspelled_field_instead_of_dropping_it():
+    cfg = {"learning_rate": 1e-3, "lr_scheduler_type": "cosine", "warmup_step": 100,
+           "max_steps": 1000, "output_dir": "out", "lr_scheduler_kwargs": {"num_cycle": 1}}
+    r = run("import", "-f", "hf", "-", input=json.dumps(cfg))
+    assert r.exit_code == 0, r.output
+    assert "'warmup_step' is not read: did you mean 'warmup_steps'?" in r.stderr
+    assert "lr_scheduler_kwargs 'num_cycle' is not read: did you mean" in r.stderr
+    assert "output_dir" not in r.stderr  # a Trainer field far from any the import reads
+    args = "--lr 3e-4 --train-iters 1000 --lr-warmup-iter 100 --lr-decay-style cosine --seed 1"
+    r = run("import", "-f", "megatron", "-", input=args)
+    assert r.exit_code == 0, r.output
+    assert "--lr-warmup-iter is not read: did you mean --lr-warmup-iters?" in r.stderr
+    assert "seed" not in r.stderr
+
+
+def test_import_refuses_a_deepspeed_argument_deepspeed_would_reject():
+    cfg = {"optimizer": {"type": "AdamW", "params": {"lr": 1e-3}},
+           "scheduler": {"type": "WarmupDecayLR", "params": {
+               "warmup_num_step": 100, "total_num_steps": 1000, "warmup_max_lr": 1e-3,
+               "warmup_type": "linear"}}}
+    r = run("import", "-f", "deepspeed", "-", input=json.dumps(cfg))
+    assert r.exit_code == 2
+    assert "'warmup_num_step' is not an argument of DeepSpeed's WarmupDecayLR" in r.stderr
+    assert "did you mean 'warmup_num_steps'?" in r.stderr
+    cfg["scheduler"] = {"type": "CosineAnnealingLR", "params": {"T_max": 1000, "eta_mn": 0}}
+    r = run("import", "-f", "deepspeed", "-", "--total", "1000", input=json.dumps(cfg))
+    assert r.exit_code == 0, r.output
+    assert "CosineAnnealingLR argument 'eta_mn' is not read: did you mean 'eta_min'?" in r.stderr
+    # eta_min then takes torch's default, 0: the curve is a cosine from 1e-3 to 0
+    assert "matches the deepspeed formula at all 1,000 steps" in r.stdout
+    assert yaml.safe_load(r.stdout)["decay"] == {"shape": "cosine", "final_lr": 0.0}

@@ -106,14 +106,24 @@ def test_import_reproduces_deepspeed_and_exports_back(cfg, total, tmp_path):
     assert_same(ds_curve(back, s.total_steps), s.curve())
 
 
-def test_import_cut_cosine_needs_a_longer_run(tmp_path):
+def test_import_cosine_cut_by_the_lag_uses_a_horizon(tmp_path):
+    # the lag pushes the cosine's floor to update 1000, one past the run: the last phase runs
+    # its 900-step formula over the 899 steps left (a horizon), and the curve is DeepSpeed's
     cfg = cfg_of("WarmupCosineLR", lr=3e-4, total_num_steps=1000, warmup_num_steps=100,
                  cos_min_ratio=0.1, warmup_type="linear")
     path = tmp_path / "ds.json"
     path.write_text(json.dumps(cfg))
     r = run("import", "-f", "deepspeed", str(path))
-    assert r.exit_code == 2
-    assert "--total 1001" in r.stderr
+    assert r.exit_code == 0, r.output
+    assert "would reach its floor at update 1,000" in r.stderr
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(r.stdout)
+    s = warmupctl.load(str(spec))
+    assert s.total_steps == 1000 and s.phases[-1].length == 900
+    assert_same(s.curve(), ds_curve(cfg, 1000))
+    back = json.loads(interop.export(s, "deepspeed").text)
+    assert back["scheduler"]["params"]["total_num_steps"] == 1000
+    assert_same(ds_curve(back, 1000), s.curve())
 
 
 @pytest.mark.parametrize(("cfg", "message"), [
@@ -162,3 +172,30 @@ def test_ordinary_specs_are_refused_for_the_lag(spec):
     step, rel = worst(s.curve(), ds_curve(json.loads(r.stdout), s.total_steps))
     assert f"worst deviation at step {step:,}:" in r.stderr
     assert float(r.stderr.split("relative error ")[1].split()[0]) == pytest.approx(rel, rel=1e-2)
+
+
+@pytest.mark.parametrize("typ", [*ds.DS_ARGS, *ds.TORCH_ARGS])
+def test_the_argument_lists_are_the_schedulers_own(typ):
+    import inspect
+
+    from deepspeed.runtime import lr_schedules
+
+    cls = getattr(lr_schedules, typ, None) or getattr(torch.optim.lr_scheduler, typ)
+    params = inspect.signature(cls.__init__).parameters
+    own = {k for k, p in params.items() if k not in ("self", "optimizer", "verbose")
+           and p.kind is not inspect.Parameter.VAR_KEYWORD}
+    table = ds.DS_ARGS if typ in ds.DS_ARGS else ds.TORCH_ARGS
+    assert set(table[typ]) == own
+    if typ in ds.TORCH_DEFAULTS:
+        for key, value in ds.TORCH_DEFAULTS[typ].items():
+            assert params[key].default == pytest.approx(value, rel=1e-15)
+
+
+def test_deepspeed_rejects_an_argument_the_import_refuses():
+    cfg = {"optimizer": {"params": {"lr": 1e-3}},
+           "scheduler": {"type": "WarmupDecayLR", "params": {
+               "warmup_num_step": 100, "total_num_steps": 1000, "warmup_type": "linear"}}}
+    with pytest.raises(TypeError, match="warmup_num_step"):
+        ds_curve(cfg, 3)
+    r = run("import", "-f", "deepspeed", "-", input=json.dumps(cfg))
+    assert r.exit_code == 2 and "did you mean 'warmup_num_steps'?" in r.stderr

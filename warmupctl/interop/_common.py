@@ -29,6 +29,25 @@ RTOL = 1e-12
 Simulator = Callable[[np.ndarray], np.ndarray]
 
 
+def near_misses(keys: Any, known: Any, what: str = "",
+                spell: Callable[[str], str] = repr) -> list[str]:
+    """Notes for the keys that are not read but are one slip away from a field that is
+    (``warmup_step`` for ``warmup_steps``): the trainer would ignore or reject them, and the
+    import would silently go without the value the user meant to give."""
+    import difflib
+
+    known = sorted(known)
+    out = []
+    for key in keys:
+        key = str(key)
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+        if close:
+            out.append(f"{what}{spell(key)} is not read: did you mean {spell(close[0])}?")
+    return out
+
+
 class NotExpressible(WarmupctlError):
     """A target cannot reproduce the schedule exactly (exit code 2)."""
 

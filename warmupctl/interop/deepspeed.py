@@ -34,10 +34,38 @@ import numpy as np
 
 from ..engine import Schedule
 from . import torch as torch_target
-from ._common import Candidate, describe_phase, num, parts, short, tidy
+from ._common import Candidate, describe_phase, near_misses, num, parts, short, tidy
 from ._specgen import Imported, UnsupportedConfig, number, rate_value, read_mapping
 
 DS_TYPES = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
+#: the keyword arguments of DeepSpeed's schedulers (deepspeed/runtime/lr_schedules.py), which
+#: DeepSpeed calls with scheduler.params as **kwargs
+_WARMUP_ARGS = ("warmup_min_lr", "warmup_max_lr", "warmup_num_steps", "warmup_type",
+                "last_batch_iteration")
+DS_ARGS = {
+    "WarmupLR": _WARMUP_ARGS,
+    "WarmupDecayLR": (*_WARMUP_ARGS, "total_num_steps"),
+    "WarmupCosineLR": ("total_num_steps", "warmup_min_ratio", "warmup_num_steps", "cos_min_ratio",
+                       "warmup_type", "last_batch_iteration"),
+}
+#: the keyword arguments of the torch.optim.lr_scheduler classes DeepSpeed can build
+TORCH_ARGS = {
+    "LinearLR": ("start_factor", "end_factor", "total_iters", "last_epoch"),
+    "CosineAnnealingLR": ("T_max", "eta_min", "last_epoch"),
+    "ConstantLR": ("factor", "total_iters", "last_epoch"),
+    "MultiStepLR": ("milestones", "gamma", "last_epoch"),
+    "ExponentialLR": ("gamma", "last_epoch"),
+    "PolynomialLR": ("total_iters", "power", "last_epoch"),
+}
+#: their defaults (torch 2.13)
+TORCH_DEFAULTS: dict[str, dict[str, Any]] = {
+    "LinearLR": {"start_factor": 1.0 / 3, "end_factor": 1.0, "total_iters": 5},
+    "CosineAnnealingLR": {"eta_min": 0.0},
+    "ConstantLR": {"factor": 1.0 / 3, "total_iters": 5},
+    "MultiStepLR": {"gamma": 0.1},
+    "ExponentialLR": {},
+    "PolynomialLR": {"total_iters": 5, "power": 1.0},
+}
 TORCH_TYPES = ("LinearLR", "CosineAnnealingLR", "ConstantLR", "MultiStepLR", "ExponentialLR",
                "PolynomialLR")
 
@@ -248,10 +276,21 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
     opt_lr = number((opt.get("params") or {}) if isinstance(opt, Mapping) else {}, "lr", origin)
     notes: list[str] = []
     if typ in TORCH_TYPES:
-        return _import_torch(typ, prm, opt_lr, origin, total)
+        imported = _import_torch(typ, prm, opt_lr, origin, total)
+        imported.notes[:0] = near_misses(prm, TORCH_ARGS[typ], f"{typ} argument ")
+        return imported
     if typ not in DS_TYPES:
         raise UnsupportedConfig(f"{origin}: scheduler type {typ!r} is not imported (supported: "
                                 f"{', '.join(DS_TYPES + TORCH_TYPES)})")
+    unknown = sorted(str(k) for k in prm if k not in DS_ARGS[typ])
+    if unknown:
+        from ..errors import suggest
+
+        hint = suggest(unknown[0], DS_ARGS[typ])
+        raise UnsupportedConfig(
+            f"{origin}: scheduler.params {unknown[0]!r} is not an argument of DeepSpeed's {typ} "
+            f"({', '.join(DS_ARGS[typ])}), so DeepSpeed would stop with a TypeError"
+            + (f"; {hint}" if hint else ""))
     wtype = prm.get("warmup_type", "log")
     if wtype != "linear":
         raise UnsupportedConfig(
@@ -285,14 +324,15 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
         phases = [{"shape": "constant", "length": 1, "from": 0.0},
                   {"shape": "linear", "length": min(Wp, N - 1), "from": rate_value(m, lr),
                    "to": lr}]
-        if 1 + Wp + L > N:
-            raise UnsupportedConfig(
-                f"{origin}: with DeepSpeed's one-update lag the cosine reaches its floor at "
-                f"update {1 + Wp + L - 1:,}, after the last update of a {N:,}-update run, and "
-                "warmupctl phases cannot be cut short by the end of the run; give "
-                f"--total {1 + Wp + L} (or more) to import the whole curve")
-        phases.append({"shape": "cosine", "length": L, "to": rate_value(c, lr),
-                       "skip_zero": True})
+        left = N - 1 - Wp
+        cosine = {"shape": "cosine", "length": L, "to": rate_value(c, lr), "skip_zero": True}
+        if 0 < left < L:
+            # DeepSpeed's lag pushes the floor past the end of the run: the run cuts the cosine
+            cosine.update(length=left, horizon=L)
+            notes.append(f"with DeepSpeed's one-update lag the cosine would reach its floor at "
+                         f"update {Wp + L:,}; this {N:,}-update run ends before it")
+        if left > 0:
+            phases.append(cosine)
         spec = {"total": N, "peak_lr": lr, "phases": phases}
     else:
         mn = number(prm, "warmup_min_lr", origin, 0.0)
@@ -348,7 +388,7 @@ def _import_torch(typ: str, prm: Mapping[str, Any], lr: float | None, origin: st
     if total is None:
         raise UnsupportedConfig(f"{origin}: {typ} has no run length; give --total STEPS")
     N = total
-    kw = dict(prm)
+    kw = {**TORCH_DEFAULTS[typ], **prm}  # the replica reads every argument, as torch has them
     spec: dict[str, Any] = {"total": N, "peak_lr": lr}
     try:
         if typ == "CosineAnnealingLR":

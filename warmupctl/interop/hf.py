@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Schedule
-from ._common import Candidate, Parts, describe_phase, parts, short, tidy
+from ._common import Candidate, Parts, describe_phase, near_misses, parts, short, tidy
 from ._specgen import Imported, UnsupportedConfig, number, rate_value, read_mapping
 
 TYPES = (
@@ -370,6 +370,16 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+#: the TrainingArguments fields the import reads (any other field is left to the Trainer)
+READ_FIELDS = ("learning_rate", "lr_scheduler_type", "max_steps", "warmup_steps", "warmup_ratio",
+               "lr_scheduler_kwargs")
+
+
+#: the lr_scheduler_kwargs the import reads, over all scheduler types
+KWARGS = ("num_cycles", "lr_end", "power", "timescale", "min_lr", "min_lr_rate", "min_lr_ratio",
+          "num_stable_steps", "num_decay_steps", "warmup_type", "decay_type", "warmup_lr_rate")
+
+
 def parse(text: str, origin: str, total: int | None = None) -> Imported:
     cfg = read_mapping(text, origin, "TrainingArguments fields")
     lr = number(cfg, "learning_rate", origin, 5e-5)
@@ -388,7 +398,7 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
         raise UnsupportedConfig(f"{origin}: lr_scheduler_type {typ!r} reacts to the loss during "
                                 "training; it has no fixed curve to import")
     T = number(cfg, "max_steps", origin, -1, integer=True)
-    notes: list[str] = []
+    notes: list[str] = near_misses(cfg, READ_FIELDS)
     if total is not None:
         if T > 0 and T != total:
             notes.append(f"--total {total:,} replaces max_steps {T:,}")
@@ -421,6 +431,7 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
     if not isinstance(kw, Mapping):
         raise UnsupportedConfig(f"{origin}: lr_scheduler_kwargs must be a mapping")
     kw = dict(kw)
+    notes += near_misses(kw, KWARGS, "lr_scheduler_kwargs ")
     if typ == "constant":
         W = 0  # get_scheduler ignores the warmup for 'constant'
     hf_cfg = {"learning_rate": lr, "lr_scheduler_type": typ, "warmup_steps": W, "max_steps": T,

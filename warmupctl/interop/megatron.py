@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Schedule
-from ._common import Candidate, describe_phase, num, parts, tidy
+from ._common import Candidate, describe_phase, near_misses, num, parts, tidy
 from ._specgen import Imported, UnsupportedConfig, number, read_mapping
 
 STYLES = ("constant", "linear", "cosine", "inverse-square-root", "WSD")
@@ -219,7 +219,7 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
     if "rampup_batch_size" in cfg:
         raise UnsupportedConfig(f"{origin}: --rampup-batch-size makes iterations and samples "
                                 "non-proportional; warmupctl cannot import a ramped schedule")
-    notes: list[str] = []
+    notes: list[str] = near_misses(raw, KNOWN, spell=lambda k: "--" + k.replace("_", "-"))
     lr = number(cfg, "lr", origin)
     if lr is None:
         raise UnsupportedConfig(f"{origin}: --lr is missing")
