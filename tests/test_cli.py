@@ -395,3 +395,41 @@ def test_the_suggested_every_can_be_pasted(tmp_path):
     assert r.exit_code == 0, r.stderr
     with out.open() as lines:
         assert sum(1 for _ in lines) == 1 + 1_000_000 + 1  # header, rows, and the last step
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (b"total: 1000\npeak_lr: 1e-3\nphases: []\n",
+     "3:1: phases: expected a list of phases, got an empty list"),
+    (b"total: 1000\npeak_lr: 1e-3\ndecay: {shape: exponential, gamma: 10}\n",
+     "3:1: decay: the exponential rate overflows to infinity by step 999"),
+    (b"total: 1000\npeak_lr: \xff\n", "<stdin>: the input is not UTF-8 text"),
+    (b"a" * 1_000_001, "specs are limited to 1,000,000 bytes and the input is longer than that"),
+    (b"a" * 5000, "got a string ('" + "a" * 57 + "…')"),
+])
+def test_bad_specs_on_stdin_get_one_plain_message(text, message):
+    r = runner.invoke(app, ["show", "-"], input=text, env={"NO_COLOR": "1"})
+    assert r.exit_code == 2
+    assert message in r.stderr and "np.float64" not in r.stderr
+    assert len(r.stderr) < 400 and "Traceback" not in r.stderr
+
+
+def test_a_step_past_the_run_suggests_tokens_when_the_spec_has_them():
+    r = run("lr", "gpt3-small", "1B")
+    assert r.exit_code == 2
+    assert "(a position in tokens is written '1B tokens')" in r.stderr
+    assert "tokens" not in run("lr", "--total", "100", "1k").stderr
+
+
+def test_export_refuses_a_format_its_file_name_contradicts(tmp_path):
+    for fmt, name, other in (("csv", "x.json", "json"), ("torch", "t.csv", "csv"),
+                             ("json", "x.npy", "npy")):
+        r = run("export", "-q", "-f", fmt, "-o", str(tmp_path / name))
+        assert r.exit_code == 2 and f"or choose -f {other}" in r.stderr
+        assert not (tmp_path / name).exists()
+    assert run("export", "-q", "-f", "hf", "-o", str(tmp_path / "hf.json")).exit_code == 0
+    assert run("export", "-q", "-f", "torch", "-o", str(tmp_path / "s.py")).exit_code == 0
+
+
+def test_recommend_refuses_two_documents_on_stdout():
+    r = run("recommend", "--steps", "1000", "--batch", "8", "-o", "-", "--json")
+    assert r.exit_code == 2 and "both write to stdout" in r.stderr and r.stdout == ""

@@ -17,24 +17,31 @@ from .errors import SpecError, WarmupctlError, suggest
 from .spec import default_spec, parse
 
 
+def _decode(raw: bytes, origin: str, what: str) -> str:
+    if len(raw) > yamltext.MAX_BYTES:
+        size = f"is {len(raw):,} bytes" if what == "the file" else "is longer than that"
+        raise SpecError(f"specs are limited to {yamltext.MAX_BYTES:,} bytes and {what} {size}",
+                        origin=origin)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"{what} is not UTF-8 text", origin=origin) from None
+
+
 def read_source(source: str) -> tuple[str, str]:
     """The YAML text of a SPEC argument and a name for messages: ``-``, a path, or a preset."""
     if source == "-":
-        data = sys.stdin.read()
-        return data, "<stdin>"
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text stream without bytes underneath (tests, notebooks)
+            return sys.stdin.read(), "<stdin>"
+        return _decode(stream.read(yamltext.MAX_BYTES + 1), "<stdin>", "the input"), "<stdin>"
     path = Path(source)
     if path.is_file():
         try:
             raw = path.read_bytes()
         except OSError as exc:
             raise WarmupctlError(f"cannot read {source}: {exc.strerror or exc}") from None
-        if len(raw) > yamltext.MAX_BYTES:
-            raise SpecError(f"the file is {len(raw):,} bytes; specs are limited to "
-                            f"{yamltext.MAX_BYTES:,}", origin=source)
-        try:
-            return raw.decode("utf-8"), source
-        except UnicodeDecodeError:
-            raise SpecError("the file is not UTF-8 text", origin=source) from None
+        return _decode(raw, source, "the file"), source
     if path.is_dir():
         raise WarmupctlError(f"{source} is a folder, not a spec file")
     if presets.exists(source):

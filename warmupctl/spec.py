@@ -142,7 +142,8 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"a number ({value!r})"
     if isinstance(value, str):
-        return f"a string ({value!r})"
+        shown = value if len(value) <= 60 else value[:57] + "…"
+        return f"a string ({shown!r})"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, Mapping):
@@ -416,8 +417,10 @@ def _check_finite(ctx: _Ctx, phases: list[Phase], total: int, uses_phases: bool)
                 path: tuple[Any, ...] = ("phases", min(i, len(phases) - 1))
             else:
                 path = ("warmup",) if ph.role == "warmup" else ("decay",)
-            raise ctx.error(path, f"the {ph.shape} rate overflows to {values.max()!r} by step "
-                            f"{last:,}", "check gamma, power or tau")
+            bad = next(float(v) for v in values if not (math.isfinite(v) and v >= 0))
+            what = "overflows to infinity" if bad == math.inf else f"reaches {bad!r}"
+            raise ctx.error(path, f"the {ph.shape} rate {what} by step {last:,}",
+                            "check gamma, power or tau")
 
 
 def _warmup(ctx: _Ctx, data: Mapping[str, Any], res: _Resolver, total: int
@@ -615,7 +618,8 @@ def _compile_phases(
 ) -> tuple[list[Phase], dict[str, Any]]:
     path = ("phases",)
     if not isinstance(raw, list) or not raw:
-        raise ctx.error(path, f"expected a list of phases, got {_kind(raw)}",
+        got = "an empty list" if isinstance(raw, list) else _kind(raw)
+        raise ctx.error(path, f"expected a list of phases, got {got}",
                         "e.g. phases: [{shape: linear, length: 2000, from: 0, to: 3.0e-4}, ...]")
     res = _Resolver(ctx, units, peak)
     blocks: list[Mapping[str, Any]] = []

@@ -40,6 +40,10 @@ SIZE_LIMIT = 4 * 10**9
 SPEED = {"npy": 15e6, "json": 8e6, "csv": 3e6}
 
 
+#: the table extensions a format may be written under (hf and deepspeed configs are JSON)
+EXTENSIONS = {"json": ("json",), "csv": ("csv",), "npy": ("npy",), "hf": ("json",),
+              "deepspeed": ("json",)}
+
 @app.command()
 @handle_errors
 @schedule_flags
@@ -89,6 +93,10 @@ def export(
         raise WarmupctlError(
             f"unknown format {fmt!r}: this version exports {', '.join(ALL_FORMATS)}"
         )
+    ext = os.path.splitext(output)[1].lstrip(".").lower() if output != "-" else ""
+    if ext in FORMATS and ext not in EXTENSIONS.get(fmt, ()):
+        raise WarmupctlError(f"-f {fmt} does not match the extension of {output}: name the file "
+                             f"for its format, or choose -f {ext}")
     if fmt == "npy" and output == "-" and sys.stdout.isatty():
         raise WarmupctlError("NPY is binary: give -o FILE.npy, or pipe stdout elsewhere")
     if fmt in TRAINER_FORMATS and every_text != "1":

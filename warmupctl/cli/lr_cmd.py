@@ -58,9 +58,17 @@ def lr_command(
         except UnitError as exc:
             raise WarmupctlError(f"step {word!r}: {exc}") from None
         if not 0 <= step < schedule.total_steps:
+            units = [u for u, known in (("tokens", schedule.meta.get("tokens_per_step")),
+                                        ("ep", schedule.meta.get("steps_per_epoch"))) if known]
+            hint = ""
+            if units and word.strip()[-1:].isalnum() and not word.strip().endswith(
+                    ("tokens", "ep", "%")):
+                hint = " (a position in " + " or ".join(
+                    "tokens is written '" + word.strip() + " tokens'" if u == "tokens"
+                    else "epochs is written '" + word.strip() + "ep'" for u in units) + ")"
             raise WarmupctlError(
                 f"step {word!r} ({step:,}) is outside the run: steps are 0 … "
-                f"{schedule.total_steps - 1:,}"
+                f"{schedule.total_steps - 1:,}{hint}"
             )
         steps.append(step)
     rates = [schedule.lr(s) for s in steps]

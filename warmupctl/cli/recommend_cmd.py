@@ -96,6 +96,8 @@ def recommend_cmd(
     2/(1−β2) floor needs more; fine-tuning uses 6%. The written spec passes `validate`.
     """
 
+    if output == "-" and json:
+        raise WarmupctlError("-o - and --json both write to stdout: drop one, or give -o FILE")
     rec = recommend(
         _count("--steps", steps) or 0,
         _count("--batch", batch) or 0,
