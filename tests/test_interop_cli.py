@@ -141,3 +141,12 @@ def test_import_refuses_a_deepspeed_argument_deepspeed_would_reject():
     # eta_min then takes torch's default, 0: the curve is a cosine from 1e-3 to 0
     assert "matches the deepspeed formula at all 1,000 steps" in r.stdout
     assert yaml.safe_load(r.stdout)["decay"] == {"shape": "cosine", "final_lr": 0.0}
+
+
+def test_import_total_is_written_like_any_length():
+    cfg = json.dumps({"learning_rate": 1e-3, "lr_scheduler_type": "linear", "warmup_steps": 10})
+    r = run("import", "-f", "hf", "-", "--total", "100k", input=cfg)
+    assert r.exit_code == 0, r.output
+    assert yaml.safe_load(r.stdout)["total"] == 100_000
+    r = run("import", "-f", "hf", "-", "--total", "1.5", input=cfg)
+    assert r.exit_code == 2 and "--total: expected a whole number" in r.stderr

@@ -647,7 +647,7 @@ def test_count_format(x, text):
 
 @pytest.mark.parametrize("args, needle", [
     (["--range", "5000"], "--range needs A:B"),
-    (["--range", "3000:100"], "it needs A < B"),
+    (["--range", "3000:100"], "is empty (steps 3,000 to 100): a plot needs two steps or more"),
     (["--range", "0:2x"], "--range"),
     (["--range", "200k:"], "after the last step"),
     (["--sweep", "warmpu=1%,2%"], "did you mean 'warmup'"),
@@ -694,3 +694,21 @@ def test_help():
     for opt in ("--output", "--format", "--dpi", "--size", "--title", "--x", "--log", "--range",
                 "--no-annotate", "--sweep", "--terminal", "--total", "--quiet"):
         assert opt in r.stdout
+
+
+def test_a_sweep_can_include_the_no_warmup_baseline(tmp_path):
+    from warmupctl.cli.plot_cmd import _sweep_curves
+
+    curves, _, _ = _sweep_curves(None, {}, "warmup", ["0", "none", "1%"])
+    assert [c.schedule.warmup_steps for c in curves] == [0, 0, 1000]
+    assert curves[0].schedule.lr(0) == 3e-4  # no warmup: the first step already uses the peak
+    out = tmp_path / "s.png"
+    r = run("--sweep", "warmup=0,1%,2%", "-o", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_range_of_one_step_says_so():
+    r = run("--range", "99999:99999", "-o", "-", "--format", "svg")
+    assert r.exit_code == 2
+    assert "--range 99999:99999 holds one step (99,999): a plot needs two steps or more" in r.stderr

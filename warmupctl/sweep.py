@@ -52,7 +52,9 @@ def _swept(base: Mapping[str, Any], key: str, value: str, notes: list[str]) -> d
     if key in ("warmup", "final_lr") and data.get("phases") is not None:
         raise WarmupctlError(f"--sweep {key} needs a spec with warmup/decay blocks; this one "
                              "lists explicit phases (edit the phase lengths instead)")
-    if key == "warmup":
+    if key == "warmup" and value.strip().lower() in ("0", "0%", "none"):
+        data["warmup"] = {"shape": "none"}  # the no-warmup baseline of a sweep
+    elif key == "warmup":
         block = data.get("warmup")
         if not isinstance(block, Mapping) or block.get("shape") in (None, "none"):
             note = "the spec has no warmup: the sweep draws a linear warmup"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 
+from .. import units
 from ..engine import Schedule
 from ..errors import WarmupctlError
 from ..loading import load
@@ -249,3 +250,16 @@ def fmt_lr(x: float) -> str:
 
 def emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def count_option(flag: str, value: str | None) -> int | None:
+    """A whole-number option written like a length: 100k, 1.2M, 1e6."""
+    if value is None:
+        return None
+    try:
+        n = units.parse_count(value, "a whole number")
+    except units.UnitError as exc:
+        raise WarmupctlError(f"{flag}: {exc}" + (f" ({exc.hint})" if exc.hint else "")) from None
+    if n.denominator != 1:
+        raise WarmupctlError(f"{flag}: expected a whole number, got {value!r}")
+    return int(n)

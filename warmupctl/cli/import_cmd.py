@@ -10,7 +10,7 @@ from ..errors import WarmupctlError
 from ..fileio import atomic_writer
 from ..loading import read_source
 from ._app import app
-from ._common import QuietOpt, handle_errors, notice
+from ._common import QuietOpt, count_option, handle_errors, notice
 
 FROM_HELP = ("Config format: hf (TrainingArguments fields as JSON or YAML), deepspeed (a "
              "ds_config with a scheduler block), megatron (a line or script of --lr… arguments, "
@@ -30,9 +30,10 @@ def import_(
         str, typer.Option("--output", "-o", metavar="PATH|-", help="Output file; '-' is stdout.")
     ] = "-",
     total: Annotated[
-        Optional[int],
-        typer.Option("--total", min=1, help="The run length in optimizer steps, for configs "
-                                            "that do not say it (or to override it).",
+        Optional[str],
+        typer.Option("--total", metavar="STEPS",
+                     help="The run length in optimizer steps (100000, 100k, 1.2M), for configs "
+                          "that do not say it (or to override it).",
                      show_default=False),
     ] = None,
     name: Annotated[
@@ -58,7 +59,10 @@ def import_(
             raise WarmupctlError(f"no such file: {file}" if not os.path.isdir(file)
                                  else f"{file} is a folder, not a config file")
     text, origin = read_source(file)
-    imported = interop.import_config(fmt, text, origin, total)
+    steps = count_option("--total", total)
+    if steps is not None and steps < 1:
+        raise WarmupctlError(f"--total must be at least 1 step, got {total!r}")
+    imported = interop.import_config(fmt, text, origin, steps)
     spec = dict(imported.spec)
     if name:
         spec = {"name": name, **spec}

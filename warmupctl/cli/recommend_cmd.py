@@ -10,27 +10,24 @@ from ..fileio import atomic_writer
 from ..loading import load
 from ..recommend import OPTIMIZERS, recommend
 from ..rules import BASIS_BY_ID
-from ..units import UnitError, parse_count, parse_rate
+from ..units import UnitError, parse_rate
 from ._app import app
-from ._common import JsonOpt, QuietOpt, console, emit_json, fmt_lr, handle_errors, notice
+from ._common import (
+    JsonOpt,
+    QuietOpt,
+    console,
+    count_option,
+    emit_json,
+    fmt_lr,
+    handle_errors,
+    notice,
+)
 
 RUN = "The run"
 LR = "Peak rate (give one of the two)"
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-
-def _count(flag: str, value: Optional[str]) -> Optional[int]:
-    if value is None:
-        return None
-    try:
-        n = parse_count(value, "a whole number")
-    except UnitError as exc:
-        raise WarmupctlError(f"{flag}: {exc}" + (f" ({exc.hint})" if exc.hint else "")) from None
-    if n.denominator != 1:
-        raise WarmupctlError(f"{flag}: expected a whole number, got {value!r}")
-    return int(n)
 
 
 def _rate(flag: str, value: Optional[str]) -> Optional[float]:
@@ -99,15 +96,15 @@ def recommend_cmd(
     if output == "-" and json:
         raise WarmupctlError("-o - and --json both write to stdout: drop one, or give -o FILE")
     rec = recommend(
-        _count("--steps", steps) or 0,
-        _count("--batch", batch) or 0,
+        count_option("--steps", steps) or 0,
+        count_option("--batch", batch) or 0,
         regime=regime,
         optimizer=optimizer,
         beta2=_float("--beta2", beta2),
         peak_lr=_rate("--peak-lr", peak_lr),
         base_lr=_rate("--base-lr", base_lr),
-        base_batch=_count("--base-batch", base_batch),
-        seq_len=_count("--seq-len", seq_len),
+        base_batch=count_option("--base-batch", base_batch),
+        seq_len=count_option("--seq-len", seq_len),
         decay=decay,
     )
     schedule = load(rec.spec)  # the spec must load; a failure here is a bug, not user input

@@ -113,8 +113,9 @@ def window(schedule: Schedule, rng: tuple[str | None, str | None] | None) -> tup
             f"--range starts at step {a:,}, after the last step ({n - 1:,}){name}"
         )
     if b <= a:
-        raise WarmupctlError(f"--range {rng[0] or ''}:{rng[1] or ''} is empty: "
-                             f"it needs A < B (got steps {a:,} and {b:,})")
+        what = f"holds one step ({a:,})" if a == b else f"is empty (steps {a:,} to {b:,})"
+        raise WarmupctlError(f"--range {rng[0] or ''}:{rng[1] or ''} {what}: a plot needs "
+                             "two steps or more, A < B")
     return a, min(n, b + 1)
 
 
