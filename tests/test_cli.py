@@ -53,7 +53,7 @@ def test_show_default_says_so_on_stderr():
     assert r.exit_code == 0
     assert "built-in default" in r.stderr
     assert "100,000 steps" in r.stdout
-    assert "2,000 steps, 2.000% of the run, linear" in r.stdout
+    assert "2,000 steps, 2% of the run, linear" in r.stdout
     assert "\x1b[" not in r.stdout  # NO_COLOR
 
 
@@ -268,7 +268,31 @@ def test_presets_list_and_show():
     assert rows["gpt3-small"]["warmup_steps"] == 750
     r = run("presets", "show", "gpt3-small")
     assert r.exit_code == 0 and "arXiv:2005.14165" in r.stdout
-    assert "Table 2.1" in run("presets").stdout
+    listing = run("presets").stdout  # 200 columns: the short citation has its own column
+    row = next(line for line in listing.splitlines() if line.startswith("gpt3-small "))
+    assert row.split() == ["gpt3-small", "600k", "300B", "750", "(0.125%)", "6e-04", "Brown",
+                           "et", "al.", "2020"]
+    resnet = next(line for line in listing.splitlines() if line.startswith("resnet50-goyal"))
+    assert " 3.2 " in resnet and "e+00" not in resnet  # a rate from 0.01 up is plain
+    narrow = runner.invoke(app, ["presets"], env={"NO_COLOR": "1", "COLUMNS": "80"}).stdout
+    lines = narrow.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[lines.index(next(x for x in lines if x.startswith("gpt3-small "))) + 1] == (
+        "Brown et al. 2020")
+
+
+@pytest.mark.parametrize(("source", "short"), [
+    ("Brown et al. 2020, Language Models are Few-Shot Learners, arXiv:2005.14165, Table 2.1",
+     "Brown et al. 2020"),
+    ("Kosson, Messmer, Jaggi 2024, Analyzing & Reducing", "Kosson, Messmer, Jaggi 2024"),
+    ("karpathy/nanoGPT train.py defaults + config/train_gpt2.py (max_iters = 600000)",
+     "karpathy/nanoGPT train.py defaults"),
+    ("allenai/OLMo configs/x.yaml; OLMo et al. 2025", "allenai/OLMo configs/x.yaml"),
+])
+def test_short_citations(source, short):
+    from warmupctl.cli.presets_cmd import short_citation
+
+    assert short_citation(source) == short
 
 
 # ---------------------------------------------------------------- the installed program

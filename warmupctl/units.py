@@ -236,3 +236,15 @@ def format_bytes(n: float) -> str:
         if n >= div:
             return f"{n / div:.3g} {suf}"
     return f"{n:.0f} bytes"
+
+
+def format_percent(fraction: float) -> str:
+    """A fraction as a percent with three significant digits, never in e-notation:
+    0.02 → '2%', 0.00125 → '0.125%', 0.868 → '86.8%', 1e-7 → '0.00001%'."""
+    v = 100.0 * fraction
+    if v == 0:
+        return "0%"
+    text = f"{v:.3g}"
+    if "e" in text:
+        text = f"{v:.6f}".rstrip("0").rstrip(".")
+    return text + "%"

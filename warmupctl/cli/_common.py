@@ -241,9 +241,12 @@ def load_schedule(spec: str | None, flags: dict[str, tuple[str, Any]], quiet: bo
 
 
 def fmt_lr(x: float) -> str:
-    """A rate for people: 6e-04, 2.9985e-04, 0."""
+    """A rate for people: 6e-04, 2.9985e-04, 0; from 0.01 up a plain decimal (3.2, 0.01), as the
+    plot's rate axis writes them."""
     if x == 0:
         return "0"
+    if 0.01 <= abs(x) < 1e4:
+        return f"{x:.5g}"
     mantissa, exponent = f"{x:.4e}".split("e")
     return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 

@@ -1,5 +1,6 @@
 """`warmupctl presets`: the published recipes that ship with warmupctl."""
 
+import re
 import sys
 from typing import Annotated
 
@@ -7,7 +8,7 @@ import typer
 
 from .. import presets as library
 from ..loading import load
-from ..units import format_count
+from ..units import format_count, format_percent
 from ._app import app
 from ._common import JsonOpt, console, emit_json, fmt_lr, handle_errors
 
@@ -34,10 +35,23 @@ def _row(name: str) -> dict:
     }
 
 
+
+def short_citation(source: str) -> str:
+    """Authors and year, or the file a recipe comes from: 'Brown et al. 2020, Language
+    Models…' → 'Brown et al. 2020'; 'karpathy/nanoGPT train.py defaults + …' →
+    'karpathy/nanoGPT train.py'."""
+    first = source.split("; ")[0]
+    year = re.match(r"^(.*?\b(?:19|20)\d\d)\b", first)
+    if year and "/" not in year.group(1):
+        return year.group(1)
+    return re.split(r" \(| \+ |, ", first)[0]
+
 @presets_app.callback()
 @handle_errors
 def presets_list(ctx: typer.Context, json: JsonOpt = False) -> None:
     """List the presets with their size, warmup, peak and source."""
+    from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     if ctx.invoked_subcommand is not None:
@@ -46,19 +60,28 @@ def presets_list(ctx: typer.Context, json: JsonOpt = False) -> None:
     if json:
         emit_json(rows)
         return
-    table = Table(show_edge=False, highlight=False)
-    for col, just in (("name", "left"), ("steps", "right"), ("tokens", "right"),
-                      ("warmup", "right"), ("peak", "right")):
-        table.add_column(col, justify=just, no_wrap=True)
-    table.add_column("source", overflow="fold", ratio=1)
+    out = console()
+    # the short citation (`presets show NAME` and docs/presets.md give the full one): in its own
+    # column on a wide terminal, under the name on a narrow one
+    wide = out.width >= 110
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, highlight=False)
+    table.add_column("name" if wide else "name, source", no_wrap=wide, max_width=None if wide
+                     else 26)
+    for col in ("steps", "tokens", "warmup", "peak"):
+        table.add_column(col, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("source")
     for r in rows:
-        table.add_row(
-            r["name"], format_count(r["total_steps"]),
+        cite = escape(short_citation(r["source"] or ""))
+        cells = [
+            r["name"] if wide else f"{r['name']}\n[dim]{cite}[/dim]",
+            format_count(r["total_steps"]),
             format_count(r["total_tokens"]) if r["total_tokens"] else "",
-            f"{format_count(r['warmup_steps'])} ({r['warmup_fraction']:.2%})",
-            fmt_lr(r["peak_lr"]), r["source"] or "",
-        )
-    console().print(table)
+            f"{format_count(r['warmup_steps'])} ({format_percent(r['warmup_fraction'])})",
+            fmt_lr(r["peak_lr"]),
+        ]
+        table.add_row(*cells, *([cite] if wide else []))
+    out.print(table)
 
 
 @presets_app.command("show")

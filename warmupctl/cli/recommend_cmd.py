@@ -10,7 +10,7 @@ from ..fileio import atomic_writer
 from ..loading import load
 from ..recommend import OPTIMIZERS, recommend
 from ..rules import BASIS_BY_ID
-from ..units import UnitError, parse_rate
+from ..units import UnitError, format_percent, parse_rate
 from ._app import app
 from ._common import (
     JsonOpt,
@@ -154,7 +154,7 @@ def _print(console: "Console", rec, schedule, concerns) -> None:
     grid.add_column()
     tps = schedule.meta.get("tokens_per_step")
     grid.add_row("total", f"{n:,} steps" + (f" ({n * tps:,.0f} tokens)" if tps else ""))
-    grid.add_row("warmup", f"{w:,} steps ({w / n:.2%}), linear"
+    grid.add_row("warmup", f"{w:,} steps ({format_percent(w / n)}), linear"
                  + (f" from {fmt_lr(spec['warmup']['start_lr'])}"
                     if "start_lr" in spec["warmup"] else " from 0"))
     grid.add_row("peak", fmt_lr(rec.peak_lr) if rec.peak_lr is not None

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ..render.sparkline import sparkline
 from ..summary import summarize
-from ..units import format_count
+from ..units import format_count, format_percent
 from ._app import app
 from ._common import (
     JsonOpt,
@@ -77,7 +77,8 @@ def _print_summary(console: "Console", info: dict) -> None:
     grid.add_row("total", tot)
     w = info["warmup_steps"]
     if w:
-        warm = f"{w:,} steps, {info['warmup_fraction']:.3%} of the run, {info['warmup_shape']}"
+        warm = (f"{w:,} steps, {format_percent(info['warmup_fraction'])} of the run, "
+                f"{info['warmup_shape']}")
         if info["warmup_tokens"]:
             warm += f", {_tokens(info['warmup_tokens'])}"
     else:
@@ -104,7 +105,7 @@ def _print_summary(console: "Console", info: dict) -> None:
         table.add_column("epoch", justify="right")
     table.add_column("lr", justify="right")
     for row in info["milestones"]:
-        cells = [row["label"], f"{row['step']:,}", f"{row['fraction']:.2%}"]
+        cells = [row["label"], f"{row['step']:,}", format_percent(row['fraction'])]
         if has_tokens:
             cells.append(format_count(row["tokens"]) if row["tokens"] else "0")
         if has_epochs:

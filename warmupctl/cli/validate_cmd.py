@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from .. import rules
+from ..units import format_percent
 from ._app import app
 from ._common import (
     JsonOpt,
@@ -75,7 +76,7 @@ def _print(console: "Console", schedule, findings: list) -> None:
 
     name = schedule.name or "schedule"
     n, w = schedule.total_steps, schedule.warmup_steps
-    console.print(f"[bold]{name}[/bold]: {n:,} steps, warmup {w:,} ({w / n:.3%})")
+    console.print(f"[bold]{name}[/bold]: {n:,} steps, warmup {w:,} ({format_percent(w / n)})")
     if not findings:
         console.print("no findings")
         return

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..engine import Schedule
 from ..errors import WarmupctlError
-from ..units import UnitError
+from ..units import UnitError, format_percent
 
 #: x-axis units: what one unit of x is, per step
 X_UNITS = ("steps", "tokens", "epochs", "percent")
@@ -158,14 +158,6 @@ def format_count(x: float, digits: int = 4) -> str:
         if ax >= div:
             return f"{float(f'{x / div:.{digits}g}'):g}{suffix}"
     return f"{float(f'{x:.{digits}g}'):g}"
-
-
-def format_percent(fraction: float) -> str:
-    """A fraction of the run as a percentage with 3 significant digits: 2%, 0.125%, 86.8%."""
-    pct = 100.0 * fraction
-    if pct == 0:
-        return "0%"
-    return f"{float(f'{pct:.3g}'):g}%"
 
 
 def format_x(value: float, unit: str) -> str:

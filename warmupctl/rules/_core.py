@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..engine import Phase, Schedule
+from ..units import format_percent
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -202,13 +203,7 @@ def steps(n: float) -> str:
 
 def pct(x: float) -> str:
     """A fraction as a percent with three significant digits: 0.00125 → '0.125%'."""
-    v = 100.0 * x
-    if v == 0:
-        return "0%"
-    text = f"{v:.3g}"
-    if "e" in text:
-        text = f"{v:.6f}".rstrip("0").rstrip(".")
-    return text + "%"
+    return format_percent(x)
 
 
 def lr(x: float) -> str:
