@@ -712,3 +712,29 @@ def test_a_range_of_one_step_says_so():
     r = run("--range", "99999:99999", "-o", "-", "--format", "svg")
     assert r.exit_code == 2
     assert "--range 99999:99999 holds one step (99,999): a plot needs two steps or more" in r.stderr
+
+
+def test_a_window_without_the_peak_calls_its_top_the_highest_shown():
+    s = warmupctl.load(None)  # peak 3e-4 at step 2,000
+    fig = build_figure([Curve(s, "d")], PlotOptions(range=("0", "1")))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("highest shown 1.5×10⁻⁷ at step 1") for t in texts), texts
+    assert not any(t.startswith("peak") for t in texts)
+    assert artist(fig, "window-max").get_ydata()[0] == s.lr(1) == 3e-4 / 2000
+    fig = build_figure([Curve(s, "d")], PlotOptions(range=("1500", "2500")))
+    assert any(t.get_text().startswith("peak 3×10⁻⁴") for t in fig.axes[0].texts)
+
+
+def test_a_decay_to_zero_ends_at_about_zero_not_at_its_last_sliver():
+    # cosine to 0 over 98,000 steps: the last step uses 3e-4·(1+cos(π·97999/98000))/2 ≈ 7.7e-14
+    s = warmupctl.load({"total": 100_000, "peak_lr": 3e-4,
+                        "warmup": {"shape": "linear", "length": 2000},
+                        "decay": {"shape": "cosine", "final_lr": 0}})
+    assert 7e-14 < s.lr(99_999) < 8e-14
+    fig = build_figure([Curve(s, "d")])
+    assert any(t.get_text() == "final ≈0" for t in fig.axes[0].texts)
+    ten = warmupctl.load({"total": 100_000, "peak_lr": 3e-4,
+                          "decay": {"shape": "cosine", "final_lr": "10%"}})
+    fig = build_figure([Curve(s, "a"), Curve(ten, "b")])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "final ≈0" in labels[0] and "final 3×10⁻⁵" in labels[1]

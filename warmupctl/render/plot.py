@@ -293,6 +293,9 @@ def _annotate_single(ax: Axes, curve: Curve, color: str, steps: np.ndarray, rate
     w = s.warmup_steps
     k = int(np.argmax(rates))
     peak, peak_step = float(rates[k]), int(steps[k])
+    # a window that misses the run's peak shows its own highest rate, not "the peak" (compared
+    # with the declared peak, so no step outside the window is evaluated)
+    peak_name = "peak" if peak >= s.peak_lr * (1 - 1e-12) else "highest shown"
     if 0 < w < n and a <= w < b:
         xw = float(to_x(s, w, opts.x))
         ax.axvspan(float(to_x(s, a, opts.x)) if a > 0 else x0, xw, color="#000000",
@@ -326,16 +329,16 @@ def _annotate_single(ax: Axes, curve: Curve, color: str, steps: np.ndarray, rate
     tags: list[tuple[float, str]] = []
     if peak > 0 or not opts.log:
         ax.plot([float(to_x(s, peak_step, opts.x))], [peak], "o", ms=4.5, color=color,
-                zorder=3, gid="peak", clip_on=False)
+                zorder=3, gid="peak" if peak_name == "peak" else "window-max", clip_on=False)
         ax.axhline(peak, color=ANNOTATION_GREY, lw=0.6, ls=(0, (1, 2)), alpha=0.7, zorder=1.1)
         at = "" if peak_step == w else f" at {_where(s, peak_step, 'steps').split(' · ')[0]}"
-        tags.append((peak, f"peak {format_rate(peak)}{at}"))
+        tags.append((peak, f"{peak_name} {format_rate(peak)}{at}"))
     if b == n:
         final = float(rates[-1])
         if final > 0 or not opts.log:
             ax.plot([float(to_x(s, n - 1, opts.x))], [final], "o", ms=4.5, color=color,
                     mfc="white", mew=1.4, zorder=3, gid="final", clip_on=False)
-            tags.append((final, f"final {format_rate(final)}"))
+            tags.append((final, f"final {_final_rate(final, peak)}"))
     if len(tags) == 2:
         fp, ff = (_axes_fraction(ax, y, opts.log) for y, _ in tags)
         if abs(fp - ff) < 0.07:
@@ -362,6 +365,14 @@ def _annotate_overlay(ax: Axes, curve: Curve, color: str, steps: np.ndarray,
                 color=color, mfc="white", mew=1.2, zorder=3, gid=f"final-{i}", clip_on=False)
 
 
+def _final_rate(final: float, peak: float) -> str:
+    """The last step's rate; ``≈0`` when a decay to 0 leaves a sliver (a cosine to 0 over L
+    steps ends at peak·π²/(4L²), 7.7×10⁻¹⁴ for the default), which reads as a mistake."""
+    if 0 < final < 1e-6 * peak:
+        return "≈0"
+    return format_rate(final)
+
+
 def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: bool,
                  full: bool, sweep: str | None = None, show_peak: bool = True) -> str:
     s = curve.schedule
@@ -375,7 +386,7 @@ def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: boo
             "warmup": [] if in_steps else [f"{w:,} steps"],
             "total": [] if in_steps else [f"{n:,} steps"],
             "peak_lr": [format_rate(float(np.max(rates)))],
-            "final_lr": [format_rate(float(rates[-1]))] if full else [],
+            "final_lr": [_final_rate(float(rates[-1]), float(np.max(rates)))] if full else [],
         }.get(sweep, [])
         if show_peak and sweep != "peak_lr":
             parts.append(f"peak {format_rate(float(np.max(rates)))}")
@@ -392,7 +403,7 @@ def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: boo
     parts.append(f"warmup {w:,} ({format_percent(w / n)})" if w else "no warmup")
     parts.append(f"peak {format_rate(float(np.max(rates)))}")
     if full:
-        parts.append(f"final {format_rate(float(rates[-1]))}")
+        parts.append(f"final {_final_rate(float(rates[-1]), float(np.max(rates)))}")
     return f"{curve.label} — " + " · ".join(parts)
 
 
