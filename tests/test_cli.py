@@ -457,3 +457,12 @@ def test_export_refuses_a_format_its_file_name_contradicts(tmp_path):
 def test_recommend_refuses_two_documents_on_stdout():
     r = run("recommend", "--steps", "1000", "--batch", "8", "-o", "-", "--json")
     assert r.exit_code == 2 and "both write to stdout" in r.stderr and r.stdout == ""
+
+
+def test_an_unnamed_spec_on_stdin_is_called_stdin_everywhere():
+    text = "total: 1000\npeak_lr: 1e-3\n"
+    assert json.loads(run("show", "-", "--json", input=text).stdout)["name"] == "stdin"
+    assert run("show", "-", input=text).stdout.startswith("stdin\n")
+    assert run("validate", "-", input=text).stdout.startswith("stdin: 1,000 steps")
+    named = "name: mine\n" + text
+    assert json.loads(run("show", "-", "--json", input=named).stdout)["name"] == "mine"

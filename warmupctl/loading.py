@@ -81,9 +81,13 @@ def load(
         data = source
     else:
         data, positions, origin = load_data(os.fspath(source))
-        if isinstance(data, Mapping) and data.get("name") is None and Path(origin).is_file():
-            # an unnamed spec file is called by its file name (run.yaml -> "run")
-            data = {**data, "name": Path(origin).stem}
+        if isinstance(data, Mapping) and data.get("name") is None:
+            # an unnamed spec file is called by its file name (run.yaml -> "run"), and one read
+            # from stdin "stdin", as plot labels it
+            if origin == "<stdin>":
+                data = {**data, "name": "stdin"}
+            elif Path(origin).is_file():
+                data = {**data, "name": Path(origin).stem}
     flags: dict[str, str] = {}
     if overrides:
         if not isinstance(data, Mapping):
