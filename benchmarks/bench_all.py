@@ -6,7 +6,8 @@
 Runs, in order: curve evaluation against bare NumPy and the libraries' schedulers
 (bench_engine.py), start-up against the dependencies' import floor (bench_startup.py), export
 throughput and peak memory by run length (bench_export.py), plotting 10^8 against 10^4 steps and
-against bare matplotlib (bench_plot.py), and the training-loop adapters against HF's schedulers
+against bare matplotlib (bench_plot.py), `show`'s summary of long runs against the exact sum at
+2^25 steps (bench_show.py), and the training-loop adapters against HF's schedulers
 (bench_adapters.py). Goals and the numbers from one machine are in docs/performance.md.
 """
 
@@ -29,6 +30,7 @@ def main() -> None:
         ["bench_startup.py", "--runs", "15"],
         ["bench_export.py", "--max", "1e7" if args.quick else "1e9"],
         ["bench_plot.py"],
+        ["bench_show.py"],
         ["bench_adapters.py"],
     ]
     failed = []

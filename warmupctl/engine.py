@@ -30,7 +30,7 @@ CHUNK = 1 << 20
 #: by :func:`approximate_sum`
 EXACT_SUM_LIMIT = 1 << 25
 #: evaluation points spent on the smooth stretches of one run by :func:`approximate_sum`
-SUM_NODES = 1 << 21
+SUM_NODES = 1 << 18
 #: a run cut into more smooth stretches than this is summed step by step
 MAX_STRETCHES = 4096
 
