@@ -150,3 +150,27 @@ def test_import_total_is_written_like_any_length():
     assert yaml.safe_load(r.stdout)["total"] == 100_000
     r = run("import", "-f", "hf", "-", "--total", "1.5", input=cfg)
     assert r.exit_code == 2 and "--total: expected a whole number" in r.stderr
+
+
+def test_an_imported_deepspeed_schedule_round_trips_and_refuses_hf_cleanly(tmp_path):
+    # docs/interop.md's worked example: WarmupCosineLR, 1,000 steps, 100 warmup, floor 10%
+    ds = {"optimizer": {"type": "AdamW", "params": {"lr": 3e-4}},
+          "scheduler": {"type": "WarmupCosineLR", "params": {
+              "total_num_steps": 1000, "warmup_num_steps": 100, "warmup_type": "linear",
+              "cos_min_ratio": 0.1}}}
+    src, spec = tmp_path / "ds.json", tmp_path / "ds.yaml"
+    src.write_text(json.dumps(ds))
+    r = run("import", "-f", "deepspeed", str(src), "-o", str(spec))
+    assert r.exit_code == 0, r.output
+    s = warmupctl.load(str(spec))
+    # the one-update lag, then 100 rising steps: the warmup ends at step 101
+    assert s.warmup_steps == 101 and s.meta["warmup_shape"] == "linear"
+    r = run("show", str(spec), "--json")
+    assert json.loads(r.stdout)["warmup_steps"] == 101
+    r = run("export", str(spec), "-f", "deepspeed")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["scheduler"]["params"]["warmup_num_steps"] == 100
+    # HF has no lag: one clear refusal (its candidates start at rate 0), no traceback
+    r = run("export", str(spec), "-f", "hf")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "HF transformers cannot express this schedule exactly" in r.stderr

@@ -725,6 +725,34 @@ def test_a_window_without_the_peak_calls_its_top_the_highest_shown():
     assert any(t.get_text().startswith("peak 3×10⁻⁴") for t in fig.axes[0].texts)
 
 
+def test_a_window_starting_on_the_plateau_does_not_claim_the_first_peak():
+    # Goyal et al.: 5 warmup epochs of 157 steps, 3.2 until epoch 30. A window from epoch 25
+    # starts on the plateau, so its top (step 3,925) is not where the peak is first reached (785)
+    s = warmupctl.load("resnet50-goyal")
+    assert s.warmup_steps == 785 and s.lr(785) == s.lr(3925) == 3.2
+    fig = build_figure([Curve(s, "g")], PlotOptions(x="epochs", range=("25ep", "35ep")))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "highest shown 3.2 at epoch 25" in texts, texts
+    fig = build_figure([Curve(s, "g")], PlotOptions(x="epochs", range=("2ep", "35ep")))
+    assert "peak 3.2" in [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_the_whole_run_shows_its_peak_even_below_the_declared_one():
+    # DeepSpeed WarmupCosineLR as imported: a skip_zero cosine starts one step into its curve,
+    # so the highest rate is 3e-4·(0.1 + 0.9·(1 + cos(π/900))/2), just below peak_lr
+    s = warmupctl.load({"total": 1000, "peak_lr": 3e-4, "phases": [
+        {"shape": "constant", "length": 1, "from": 0.0},
+        {"shape": "linear", "length": 100, "from": 0.0, "to": 3e-4},
+        {"shape": "cosine", "length": 899, "to": "10%", "skip_zero": True, "horizon": 900},
+    ]})
+    top = 3e-4 * (0.1 + 0.9 * (1 + np.cos(np.pi / 900)) / 2)
+    assert s.lr(101) == pytest.approx(top, rel=1e-12) and top < 3e-4
+    fig = build_figure([Curve(s, "ds")], PlotOptions())
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "peak 3×10⁻⁴" in texts and not any("highest" in t for t in texts), texts
+    assert any(t.startswith("end of warmup · step 101 ·") for t in texts), texts
+
+
 def test_a_decay_to_zero_ends_at_about_zero_not_at_its_last_sliver():
     # cosine to 0 over 98,000 steps: the last step uses 3e-4·(1+cos(π·97999/98000))/2 ≈ 7.7e-14
     s = warmupctl.load({"total": 100_000, "peak_lr": 3e-4,

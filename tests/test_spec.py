@@ -139,6 +139,26 @@ def test_phases_rest():
                                2.0 * 2 / 6, 2.0 * 1 / 6]
 
 
+def test_phases_warmup_is_the_leading_rise_after_a_flat_start():
+    # DeepSpeed's one-update lag as imported: step 0 holds 0, then 100 steps rise to the peak,
+    # which is first used at step 101 (the step convention: lr(start + length) = to)
+    s = warmupctl.load({"total": 1000, "peak_lr": 3e-4, "phases": [
+        {"shape": "constant", "length": 1, "from": 0.0},
+        {"shape": "linear", "length": 100, "from": 0.0, "to": 3e-4},
+        {"shape": "constant", "length": 400},
+        {"shape": "linear", "length": "rest", "to": 0.0},
+    ]})
+    assert s.warmup_steps == 101 and s.meta["warmup_shape"] == "linear"
+    assert s.lr(0) == 0.0 and s.lr(1) == 0.0 and s.lr(51) == 1.5e-4 and s.lr(101) == 3e-4
+    # a flat start at the peak is no warmup; a rise after a fall is not one either
+    s = warmupctl.load({"total": 10, "phases": [
+        {"shape": "constant", "length": 2, "from": 1.0},
+        {"shape": "linear", "length": 4, "to": 0.5},
+        {"shape": "linear", "length": "rest", "to": 1.0},
+    ]})
+    assert s.warmup_steps == 0 and s.meta["warmup_shape"] == "none"
+
+
 def test_resolved_spec_is_a_valid_phases_spec_with_the_same_curve():
     s = warmupctl.load("gpt3-small")
     again = warmupctl.load(s.spec)

@@ -679,13 +679,19 @@ def _compile_phases(
     if start < total:
         phases.append(Phase("constant", start, total - start, prev_end or 0.0, prev_end or 0.0,
                             MappingProxyType({}), "hold"))
-    first = phases[0]
-    warm = first.end if first.b > first.a and first.shape != "step" else 0
+    # The warmup is the leading run of phases that never fall (a flat start, such as DeepSpeed's
+    # one-update lag, then one or more rises); it ends where the last of those rises ends.
+    warm, wshape = 0, "none"
+    for ph in phases:
+        if ph.shape == "step" or ph.b < ph.a or ph.role == "hold":
+            break
+        if ph.b > ph.a:
+            warm, wshape = min(ph.end, total), ph.shape
     declared = peak if peak is not None else max(max(p.a, p.b) for p in phases)
     info = {
         "peak_lr": declared,
         "warmup_steps": warm,
-        "warmup_shape": first.shape if warm else "none",
+        "warmup_shape": wshape,
         "decay_shape": None,
         "decay_end": None,
         "noam": None,

@@ -128,6 +128,8 @@ def _min_rate(kw: Mapping[str, Any], lr: float) -> float:
 
 def simulator(cfg: Mapping[str, Any]):
     lr = float(cfg["learning_rate"])
+    if lr == 0.0:  # a candidate read off a spec that starts flat at 0: every rate is 0
+        return lambda steps: np.zeros(np.shape(steps), dtype=np.float64)
     return lambda steps: lr * lam(cfg, steps)
 
 
@@ -163,7 +165,8 @@ def _tail_problems(p: Parts, *, allow_hold: bool = False) -> list[str]:
     out = []
     if p.extra:
         after = [x for x in (p.decay, p.hold, *p.extra) if x is not None]
-        out.append(f"it has {len(after)} phases after the warmup "
+        where = "after the warmup" if p.warmup is not None else "and no warmup HF can read"
+        out.append(f"it has {len(after)} phases {where} "
                    f"({'; '.join(describe_phase(x) for x in after)}); "
                    "HF schedules are a warmup and one decay")
     elif p.hold is not None and not allow_hold:

@@ -293,9 +293,14 @@ def _annotate_single(ax: Axes, curve: Curve, color: str, steps: np.ndarray, rate
     w = s.warmup_steps
     k = int(np.argmax(rates))
     peak, peak_step = float(rates[k]), int(steps[k])
-    # a window that misses the run's peak shows its own highest rate, not "the peak" (compared
-    # with the declared peak, so no step outside the window is evaluated)
-    peak_name = "peak" if peak >= s.peak_lr * (1 - 1e-12) else "highest shown"
+    # A window that misses the run's peak shows its own highest rate, not "the peak" (compared
+    # with the declared peak, so no step outside the window is evaluated). A window whose top is
+    # its first step may start after the peak was first reached: that is "highest shown" too.
+    # The whole run always shows its peak, even one just below the declared value (a skip_zero
+    # cosine never uses the peak itself).
+    whole = a == 0 and b == n
+    reached = peak >= s.peak_lr * (1 - 1e-12) and not (k == 0 and a > 0)
+    peak_name = "peak" if whole or reached else "highest shown"
     if 0 < w < n and a <= w < b:
         xw = float(to_x(s, w, opts.x))
         ax.axvspan(float(to_x(s, a, opts.x)) if a > 0 else x0, xw, color="#000000",
@@ -331,7 +336,7 @@ def _annotate_single(ax: Axes, curve: Curve, color: str, steps: np.ndarray, rate
         ax.plot([float(to_x(s, peak_step, opts.x))], [peak], "o", ms=4.5, color=color,
                 zorder=3, gid="peak" if peak_name == "peak" else "window-max", clip_on=False)
         ax.axhline(peak, color=ANNOTATION_GREY, lw=0.6, ls=(0, (1, 2)), alpha=0.7, zorder=1.1)
-        at = "" if peak_step == w else f" at {_where(s, peak_step, 'steps').split(' · ')[0]}"
+        at = "" if peak_step == w else f" at {format_x(float(to_x(s, peak_step, opts.x)), opts.x)}"
         tags.append((peak, f"{peak_name} {format_rate(peak)}{at}"))
     if b == n:
         final = float(rates[-1])

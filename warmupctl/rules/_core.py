@@ -173,8 +173,8 @@ def facts(schedule: Schedule) -> Facts:
     if "warmup_steps" not in meta and phases and phases[0].role == "warmup":
         W = phases[0].end  # a Schedule built in code: its warmup phase says how long
     warm = None
-    if W and phases and phases[0].end == W:
-        warm = phases[0]
+    if W:
+        warm = next((p for p in phases if p.end == W and p.b > p.a), None)
     decay = next((p for p in phases if p.role == "decay"), None)
     return Facts(
         schedule=schedule,
