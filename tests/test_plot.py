@@ -753,6 +753,30 @@ def test_the_whole_run_shows_its_peak_even_below_the_declared_one():
     assert any(t.startswith("end of warmup · step 101 ·") for t in texts), texts
 
 
+def test_log_axis_puts_a_final_rate_below_its_floor_on_the_bottom_edge():
+    # cosine to 0 over 98,000 steps ends at 3e-4·(1 + cos(π·97999/98000))/2 ≈ 7.7e-14, far
+    # below the log axis's floor of 1e-6 of the plotted top
+    s = warmupctl.load({"total": 100_000, "peak_lr": 3e-4,
+                        "warmup": {"shape": "linear", "length": 2000},
+                        "decay": {"shape": "cosine", "final_lr": 0}})
+    last = 3e-4 * (1 + np.cos(np.pi * 97_999 / 98_000)) / 2
+    assert s.lr(99_999) == pytest.approx(last, rel=1e-9) and last < 1e-13
+    fig = build_figure([Curve(s, "d")], PlotOptions(log=True))
+    ax = fig.axes[0]
+    lo = ax.get_ylim()[0]
+    assert lo == pytest.approx(3e-4 * 1e-6, rel=1e-12)  # the top is the peak; six decades
+    tag = next(t for t in ax.texts if t.get_text().startswith("final"))
+    assert tag.get_text() == "final ≈0" and tag.xy[1] == lo
+    assert not [ln for ln in ax.get_lines() if ln.get_gid() == "final"]
+    # rates of 0 stay in the line's data (it matches the engine) but are masked, not drawn
+    line = next(ln for ln in ax.get_lines() if ln.get_gid() == "curve-0")
+    assert line.get_ydata()[0] == s.lr(0) == 0.0
+    # an overlay leaves the open dot off too, instead of drawing it under the axes
+    fig = build_figure([Curve(s, "a"), Curve(warmupctl.load(None), "b")], PlotOptions(log=True))
+    assert not [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "final-0"]
+    assert artist(fig, "final-1").get_ydata()[0] == warmupctl.load(None).lr(99_999)
+
+
 def test_a_decay_to_zero_ends_at_about_zero_not_at_its_last_sliver():
     # cosine to 0 over 98,000 steps: the last step uses 3e-4·(1+cos(π·97999/98000))/2 ≈ 7.7e-14
     s = warmupctl.load({"total": 100_000, "peak_lr": 3e-4,

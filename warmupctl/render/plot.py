@@ -340,7 +340,12 @@ def _annotate_single(ax: Axes, curve: Curve, color: str, steps: np.ndarray, rate
         tags.append((peak, f"{peak_name} {format_rate(peak)}{at}"))
     if b == n:
         final = float(rates[-1])
-        if final > 0 or not opts.log:
+        floor = ax.get_ylim()[0]
+        if opts.log and final < floor:
+            # below the log axis's six decades (a decay to 0): the curve leaves through the
+            # bottom edge, and the label sits there, without a dot off the axes
+            tags.append((floor, f"final {_final_rate(final, peak) if final > 0 else '0'}"))
+        else:
             ax.plot([float(to_x(s, n - 1, opts.x))], [final], "o", ms=4.5, color=color,
                     mfc="white", mew=1.4, zorder=3, gid="final", clip_on=False)
             tags.append((final, f"final {_final_rate(final, peak)}"))
@@ -365,7 +370,7 @@ def _annotate_overlay(ax: Axes, curve: Curve, color: str, steps: np.ndarray,
     if rates[k] > 0 or not opts.log:
         ax.plot([float(to_x(s, int(steps[k]), opts.x))], [float(rates[k])], "o", ms=4,
                 color=color, zorder=3, gid=f"peak-{i}", clip_on=False)
-    if b == s.total_steps and (rates[-1] > 0 or not opts.log):
+    if b == s.total_steps and (not opts.log or rates[-1] >= ax.get_ylim()[0]):
         ax.plot([float(to_x(s, int(steps[-1]), opts.x))], [float(rates[-1])], "o", ms=4,
                 color=color, mfc="white", mew=1.2, zorder=3, gid=f"final-{i}", clip_on=False)
 
