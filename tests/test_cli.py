@@ -62,6 +62,24 @@ def test_quiet_silences_the_notice():
     assert r.exit_code == 0 and r.stderr == ""
 
 
+def test_quiet_before_the_command_and_on_presets(tmp_path):
+    # CONTRACT §4 lists -q/--quiet among the program's options: before the command too
+    assert "no SPEC given" in run("show").stderr
+    for args in (["-q", "show"], ["--quiet", "lr", "5"], ["-q", "presets"],
+                 ["presets", "-q"], ["presets", "show", "-q", "gpt3-small"]):
+        r = run(*args)
+        assert r.exit_code == 0 and r.stderr == "", (args, r.output)
+    r = run("-q", "export", "-o", str(tmp_path / "s.csv"), "-f", "csv")
+    assert r.exit_code == 0 and r.stderr == ""
+    step, rate = (tmp_path / "s.csv").read_text().splitlines()[3].split(",")
+    assert step == "2" and float(rate) == 2 * 3e-4 / 2000
+    # the root option does not stick to the next invocation
+    assert "no SPEC given" in run("show").stderr
+    # errors are still shown
+    r = run("-q", "show", "--total", "0")
+    assert r.exit_code == 2 and r.stderr.startswith("warmupctl: error:")
+
+
 def test_show_json_numbers():
     r = run("show", "--json", "-q")
     assert r.exit_code == 0

@@ -16,6 +16,10 @@ app = typer.Typer(
 )
 
 
+#: options given before the command (``warmupctl -q plot``), read by every command
+ROOT = {"quiet": False}
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"warmupctl {warmupctl.__version__}")
@@ -28,6 +32,11 @@ def root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No notices on stderr, for every command (errors "
+                     "are still shown)."),
+    ] = False,
 ) -> None:
     """Design, check and export learning-rate schedules with warmup.
 
@@ -35,3 +44,4 @@ def root(
     flags; with neither it uses the built-in default schedule. Steps are numbered 0 … N−1 and
     lr(t) is the rate used by optimizer step t (docs/spec.md).
     """
+    ROOT["quiet"] = quiet

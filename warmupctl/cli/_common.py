@@ -13,6 +13,7 @@ from .. import units
 from ..engine import Schedule
 from ..errors import WarmupctlError
 from ..loading import load
+from ._app import ROOT
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -108,7 +109,7 @@ def fail(message: str) -> typer.Exit:
 
 
 def notice(message: str, quiet: bool) -> None:
-    if not quiet:
+    if not (quiet or ROOT["quiet"]):
         sys.stderr.write(f"warmupctl: {message}\n")
 
 

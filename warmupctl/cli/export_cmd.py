@@ -24,7 +24,7 @@ from ..export import (
 from ..fileio import atomic_writer
 from ..spec import position
 from ..units import UnitError, format_bytes
-from ._app import app
+from ._app import ROOT, app
 from ._common import (
     QuietOpt,
     SpecArg,
@@ -150,7 +150,7 @@ def _progress(schedule, fmt: str, every: int, quiet: bool) -> Iterator:
     """A progress bar on stderr for exports expected to take more than about a second; none with
     -q or when stderr is not a terminal."""
     n_rows = rows(schedule, every)
-    if quiet or not sys.stderr.isatty() or n_rows < SPEED[fmt]:
+    if quiet or ROOT["quiet"] or not sys.stderr.isatty() or n_rows < SPEED[fmt]:
         yield None
         return
     from rich.console import Console

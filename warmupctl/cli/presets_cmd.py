@@ -10,7 +10,7 @@ from .. import presets as library
 from ..loading import load
 from ..units import format_count, format_percent
 from ._app import app
-from ._common import JsonOpt, console, emit_json, fmt_lr, handle_errors
+from ._common import JsonOpt, QuietOpt, console, emit_json, fmt_lr, handle_errors
 
 presets_app = typer.Typer(
     help="List the published recipes, or show one.",
@@ -48,8 +48,9 @@ def short_citation(source: str) -> str:
 
 @presets_app.callback()
 @handle_errors
-def presets_list(ctx: typer.Context, json: JsonOpt = False) -> None:
+def presets_list(ctx: typer.Context, json: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """List the presets with their size, warmup, peak and source."""
+    del quiet  # accepted like everywhere else (CONTRACT §4); listing has no notices to silence
     from rich import box
     from rich.markup import escape
     from rich.table import Table
@@ -88,6 +89,8 @@ def presets_list(ctx: typer.Context, json: JsonOpt = False) -> None:
 @handle_errors
 def presets_show(
     name: Annotated[str, typer.Argument(help="Preset name (see `warmupctl presets`).")],
+    quiet: QuietOpt = False,
 ) -> None:
     """Print a preset's YAML (save it and edit it to start your own spec)."""
+    del quiet  # accepted like everywhere else; the YAML is data, and there are no notices
     sys.stdout.write(library.text(name))
