@@ -326,3 +326,16 @@ def test_horizon_cuts_the_last_phase():
 def test_bad_horizons(phases, fragment):
     with pytest.raises(SpecError, match=fragment):
         warmupctl.load({"total": 10, "phases": phases})
+
+
+@pytest.mark.parametrize("total, said", [
+    (2**53 + 1, "has 9,007,199,254,740,993 steps"), ("1e18", "is about 1.0e18 steps long"),
+    ("12000T", "has 12,000,000,000,000,000 steps")])
+def test_a_run_too_long_for_doubles_names_its_size(total, said):
+    # 2^53 = 9,007,199,254,740,992 is the last step count a float64 holds exactly
+    assert 2**53 == 9_007_199_254_740_992
+    warmupctl.load({"total": 2**53, "peak_lr": 1e-3})  # the limit itself is fine
+    with pytest.raises(warmupctl.SpecError) as err:
+        warmupctl.load({"total": total, "peak_lr": 1e-3})
+    assert (f"the run {said}; warmupctl handles up to 2^53 = 9,007,199,254,740,992 steps"
+            in str(err.value))

@@ -311,8 +311,11 @@ def _total(ctx: _Ctx, data: Mapping[str, Any], units: Units) -> int:
     if total < 1:
         raise ctx.error(("total",), f"the run must have at least one step, got {data['total']!r}")
     if total > MAX_STEPS:
-        raise ctx.error(("total",), f"the run is about 10^{len(str(total)) - 1} steps long; "
-                        "warmupctl handles up to 2^53 ≈ 9.0e15 steps", "is the unit right?")
+        mant, exp = f"{total:.1e}".split("e")
+        size = (f"has {total:,} steps" if total < 10**17
+                else f"is about {mant}e{int(exp)} steps long")
+        raise ctx.error(("total",), f"the run {size}; warmupctl handles up to "
+                        f"2^53 = {MAX_STEPS:,} steps", "is the unit right?")
     return total
 
 
