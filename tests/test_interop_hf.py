@@ -279,6 +279,13 @@ REFUSED = {
                              "holds"),
     "step decay": ({"total": 1000, "peak_lr": PEAK,
                     "decay": {"shape": "step", "milestones": [300, 600]}}, "step"),
+    # HF's warmup_stable_decay has the cosine cooldown; what it lacks is a warmup from 0 when
+    # the cooldown ends above 0 (min_lr_ratio also sets the warmup's start)
+    "wsd to 10% after a warmup from 0": (
+        {"total": 1000, "peak_lr": PEAK, "warmup": {"shape": "linear", "length": 50},
+         "decay": {"shape": "wsd", "cooldown": 200, "cooldown_shape": "cosine",
+                   "final_lr": "10%"}},
+        "warmup_stable_decay warms up from min_lr_ratio × the peak"),
 }
 
 

@@ -79,8 +79,10 @@ def _closest(schedule: Schedule, cands: list[Candidate]) -> Candidate:
 
 def _explain(schedule: Schedule, target: str, cands: list[Candidate]) -> tuple[str, Candidate]:
     closest = _closest(schedule, cands)
-    # the reasons to show: those of the candidate with the fewest problems (ties: closest)
-    best = min(cands, key=lambda c: (len(c.problems), c.deviation.rel))  # type: ignore[union-attr]
+    # the reasons to show: those of the candidate with the fewest problems (ties: the target's
+    # own form of the decay shape, then the closest)
+    best = min(cands, key=lambda c: (len(c.problems), not c.natural,
+                                     c.deviation.rel))  # type: ignore[union-attr]
     reasons = "; ".join(dict.fromkeys(best.problems))
     can = [t for t in able_targets(schedule) if t != target]
     dev = closest.deviation

@@ -116,6 +116,9 @@ class Candidate:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     deviation: Deviation | None = None
+    #: the target's own form of the schedule's decay shape (HF ``warmup_stable_decay`` for a
+    #: WSD): when several candidates fail, a refusal gives this one's reasons
+    natural: bool = False
 
     def check(self, schedule: Schedule) -> Deviation:
         if self.deviation is None:

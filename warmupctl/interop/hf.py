@@ -277,7 +277,19 @@ def candidates(schedule: Schedule) -> list[Candidate]:
 
     # cosine_warmup_with_min_lr (the "1-based" variant), skip_zero form and warmup_lr_rate form
     out.append(_cwm_candidate(p))
+    own = NATURAL.get(d.shape, ())
+    for cand in out:
+        cand.natural = cand.config["lr_scheduler_type"] in own
     return out
+
+
+#: the HF scheduler types that are the natural form of each warmupctl decay shape
+NATURAL = {
+    "linear": ("linear", "polynomial"), "polynomial": ("polynomial",),
+    "cosine": ("cosine", "cosine_with_min_lr", "cosine_warmup_with_min_lr"),
+    "cosine_restarts": ("cosine_with_restarts",), "inverse_sqrt": ("inverse_sqrt",),
+    "wsd": ("warmup_stable_decay",), "constant": ("constant", "constant_with_warmup"),
+}
 
 
 def _wsd_candidate(p: Parts) -> Candidate:
