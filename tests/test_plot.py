@@ -451,6 +451,30 @@ def test_sweep_keeps_the_warmup_shape(tmp_path):
     assert [artist(fig, f"warmup-end-{i}").get_xdata()[0] for i in range(2)] == [200, 400]
 
 
+@pytest.mark.parametrize("key, values, labels", [
+    # the default: 100,000 steps, peak 3e-4, cosine to 10%
+    ("warmup", ["1%", "500"], ["warmup 1% (1,000 steps)", "warmup 500"]),
+    ("peak_lr", ["1e-4", "3e-4"], ["peak_lr 1e-4", "peak_lr 3e-4"]),  # the value, once
+    ("final_lr", ["10%", "3e-5"], ["final_lr 10% (3×10⁻⁵)", "final_lr 3e-5"]),
+    ("total", ["50k", "100k"], ["total 50k (50,000 steps)", "total 100k (100,000 steps)"]),
+])
+def test_sweep_legend_says_what_each_value_comes_to_once(key, values, labels):
+    from warmupctl.cli.plot_cmd import _sweep_curves
+
+    curves, _, _ = _sweep_curves(None, {}, key, values)
+    fig = build_figure(curves, PlotOptions(sweep=key))
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == labels
+
+
+def test_a_spec_without_decay_is_called_constant_not_a_constant_decay(tmp_path):
+    s = warmupctl.load({"total": 1000, "peak_lr": 1e-3,
+                        "warmup": {"shape": "linear", "length": 100}})
+    assert s.lr(100) == s.lr(999) == 1e-3
+    fig = build_figure([Curve(s, "nodecay")])
+    assert fig.legends[0].get_texts()[0].get_text() == (
+        "nodecay — 1,000 steps, linear warmup, then constant")
+
+
 def test_several_specs_are_labelled_by_name_or_file_stem(tmp_path):
     spec = tmp_path / "my-run.yaml"
     spec.write_text("total: 5000\npeak_lr: 1e-3\nwarmup: {shape: linear, length: 100}\n")

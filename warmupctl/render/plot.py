@@ -395,8 +395,10 @@ def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: boo
         parts = {
             "warmup": [] if in_steps else [f"{w:,} steps"],
             "total": [] if in_steps else [f"{n:,} steps"],
-            "peak_lr": [format_rate(float(np.max(rates)))],
-            "final_lr": [_final_rate(float(rates[-1]), float(np.max(rates)))] if full else [],
+            "peak_lr": [],  # the value is the peak: saying it twice adds nothing
+            # a final rate given as a % of the peak: what it comes to
+            "final_lr": [_final_rate(float(rates[-1]), float(np.max(rates)))]
+            if full and value.endswith("%") else [],
         }.get(sweep, [])
         if show_peak and sweep != "peak_lr":
             parts.append(f"peak {format_rate(float(np.max(rates)))}")
@@ -406,7 +408,9 @@ def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: boo
         wshape = s.meta.get("warmup_shape")
         parts.append(f"{wshape} warmup" if w and wshape else "no warmup" if not w else "warmup")
         dshape = s.meta.get("decay_shape")
-        if dshape:
+        if dshape == "constant":
+            parts.append("then constant" if w else "constant")  # nothing decays
+        elif dshape:
             parts.append(f"{dshape.replace('_', ' ')} decay")
         return f"{curve.label} — " + ", ".join(parts)
     parts = [f"{format_count(n)} steps"]
