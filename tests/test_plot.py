@@ -814,3 +814,19 @@ def test_a_decay_to_zero_ends_at_about_zero_not_at_its_last_sliver():
     fig = build_figure([Curve(s, "a"), Curve(ten, "b")])
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "final ≈0" in labels[0] and "final 3×10⁻⁵" in labels[1]
+
+
+def test_a_range_ending_after_the_run_is_drawn_to_its_end_and_said(tmp_path):
+    out = tmp_path / "r.svg"
+    r = run("gpt3-small", "--range", "590000:1B", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert ("--range ends at step 1,000,000,000, after the last step (599,999): the plot stops "
+            "at the end of the run") in r.stderr
+    # 100% is step N, the end of the run: no notice
+    r = run("gpt3-small", "--range", "590000:100%", "-o", str(out))
+    assert r.exit_code == 0 and "--range ends" not in r.stderr
+    s = warmupctl.load("gpt3-small")
+    fig = build_figure([Curve(s, "g")], PlotOptions(range=("590000", "1B")))
+    line = artist(fig, "curve-0")
+    assert line.get_xdata()[-1] == 599_999 and line.get_ydata()[-1] == s.lr(599_999)
+    assert s.lr(599_999) == pytest.approx(6e-5, rel=1e-12)  # held at 10% of 6e-4

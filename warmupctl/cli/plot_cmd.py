@@ -193,6 +193,16 @@ def plot(
     check_x_unit(curves, x)
     for c in curves:
         window(c.schedule, rng)
+    if rng is not None and rng[1] is not None:
+        # an end past every run is allowed (it reads as "to the end") but said, not hidden
+        from ..spec import position
+
+        ends = [position(c.schedule, rng[1]) for c in curves]
+        lasts = [c.schedule.total_steps - 1 for c in curves]
+        # (step N itself, the end of the run — `100%` — is fine)
+        if all(e > last + 1 for e, last in zip(ends, lasts, strict=True)):
+            notes.append(f"--range ends at step {min(ends):,}, after the last step "
+                         f"({max(lasts):,}): the plot stops at the end of the run")
     if sweep_spec is None and None in spec_list:
         if flags:
             notes.append("no SPEC given: plotting the built-in default schedule with the flags "
