@@ -742,7 +742,7 @@ def test_a_window_without_the_peak_calls_its_top_the_highest_shown():
     s = warmupctl.load(None)  # peak 3e-4 at step 2,000
     fig = build_figure([Curve(s, "d")], PlotOptions(range=("0", "1")))
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert any(t.startswith("highest shown 1.5×10⁻⁷ at step 1") for t in texts), texts
+    assert "highest shown 1.5×10⁻⁷\nat step 1" in texts, texts
     assert not any(t.startswith("peak") for t in texts)
     assert artist(fig, "window-max").get_ydata()[0] == s.lr(1) == 3e-4 / 2000
     fig = build_figure([Curve(s, "d")], PlotOptions(range=("1500", "2500")))
@@ -756,7 +756,7 @@ def test_a_window_starting_on_the_plateau_does_not_claim_the_first_peak():
     assert s.warmup_steps == 785 and s.lr(785) == s.lr(3925) == 3.2
     fig = build_figure([Curve(s, "g")], PlotOptions(x="epochs", range=("25ep", "35ep")))
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "highest shown 3.2 at epoch 25" in texts, texts
+    assert "highest shown 3.2\nat epoch 25" in texts, texts
     fig = build_figure([Curve(s, "g")], PlotOptions(x="epochs", range=("2ep", "35ep")))
     assert "peak 3.2" in [t.get_text() for t in fig.axes[0].texts]
 
@@ -799,6 +799,20 @@ def test_log_axis_puts_a_final_rate_below_its_floor_on_the_bottom_edge():
     fig = build_figure([Curve(s, "a"), Curve(warmupctl.load(None), "b")], PlotOptions(log=True))
     assert not [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "final-0"]
     assert artist(fig, "final-1").get_ydata()[0] == warmupctl.load(None).lr(99_999)
+
+
+def test_long_labels_at_the_right_edge_are_broken_so_the_plot_keeps_its_width():
+    # the last 10% of GPT-3 Small holds 6e-5 from step 540,000 on: one merged label, three lines
+    s = warmupctl.load("gpt3-small")
+    fig = build_figure([Curve(s, "g")], PlotOptions(range=("90%", None)))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "highest shown 6×10⁻⁵\nat step 540,000\nfinal 6×10⁻⁵" in texts, texts
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    # the axes keep at least 70% of the figure's width (0.79 for the default's short labels;
+    # 0.52 with this label on one line)
+    assert fig.axes[0].get_position().width > 0.7
 
 
 def test_a_decay_to_zero_ends_at_about_zero_not_at_its_last_sliver():

@@ -259,7 +259,7 @@ def _right_tag(ax: Axes, y: float, text: str, color: str) -> None:
     ax.annotate(
         text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(4, 0),
         textcoords="offset points", ha="left", va="center", fontsize=LABEL_FONTSIZE,
-        color=color, annotation_clip=False,
+        color=color, annotation_clip=False, linespacing=1.25,
     )
 
 
@@ -351,10 +351,29 @@ def _annotate_single(ax: Axes, curve: Curve, color: str, steps: np.ndarray, rate
             tags.append((final, f"final {_final_rate(final, peak)}"))
     if len(tags) == 2:
         fp, ff = (_axes_fraction(ax, y, opts.log) for y, _ in tags)
-        if abs(fp - ff) < 0.07:
+        # about 0.035 of the axes' height per line of text, half of each label either side
+        rows = sum(_tag_lines(t).count("\n") + 1 for _, t in tags)
+        if abs(fp - ff) < 0.035 * rows:
             tags = [(tags[0][0], f"{tags[0][1]} · {tags[1][1]}")]
     for y, text in tags:
-        _right_tag(ax, y, text, "#222222")
+        _right_tag(ax, y, _tag_lines(text), "#222222")
+
+
+#: a label at the right edge longer than this is broken into lines, so it does not squeeze the
+#: plot (the layout makes room for the widest line)
+TAG_CHARS = 22
+
+
+def _tag_lines(text: str) -> str:
+    """``highest shown 6×10⁻⁵ at step 540,000 · final 6×10⁻⁵`` over three lines: one per
+    `` · `` part, and a long part broken before its `` at ``."""
+    if len(text) <= TAG_CHARS:
+        return text
+    lines: list[str] = []
+    for part in text.split(" · "):
+        head, sep, tail = part.partition(" at ")
+        lines.extend([head, f"at {tail}"] if sep and len(part) > TAG_CHARS else [part])
+    return "\n".join(lines)
 
 
 def _annotate_overlay(ax: Axes, curve: Curve, color: str, steps: np.ndarray,
