@@ -613,6 +613,42 @@ def test_terminal_render_fits_the_width_and_colours_only_when_asked():
     assert "\x1b[" in coloured
 
 
+def _x_labels(text):
+    lines = text.splitlines()
+    return lines[next(i for i, ln in enumerate(lines) if ln.startswith("└")) + 1]
+
+
+def test_terminal_log_axis_keeps_six_decades_and_writes_powers_as_the_figure_does():
+    # cosine to 0 ends at 7.7e-14: the axis stops at 3e-4·1e-6 = 3e-10, as the figure's does
+    s = warmupctl.load({"total": 100_000, "peak_lr": 3e-4,
+                        "warmup": {"shape": "linear", "length": 2000},
+                        "decay": {"shape": "cosine", "final_lr": 0}})
+    text = render([Curve(s, "d")], width=80, log=True)
+    assert "10^" not in text
+    powers = [int(p.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")))
+              for p in re.findall(r"10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)", text)]
+    assert powers and min(powers) >= -10 and max(powers) <= -3, powers
+    assert _x_labels(text).split() == ["0", "50k", "100k"]
+
+
+def test_terminal_titles_fit_and_keep_the_scale():
+    g, h = warmupctl.load("gpt3-small"), warmupctl.load("hagele-wsd-124m")
+    curves = [Curve(g, "gpt3-small"), Curve(h, "hagele-wsd-124m")]
+    wide = render(curves, width=120, x="percent")
+    assert wide.splitlines()[0].strip() == (
+        "gpt3-small vs hagele-wsd-124m — learning rate (×10⁻⁴) vs % of training")
+    assert _x_labels(wide).startswith("0%") and _x_labels(wide).rstrip().endswith("100%")
+    # narrower: the shorter form, never a word cut off; the ×10⁻⁴ the ticks need stays
+    assert render(curves, width=50, x="percent").splitlines()[0].strip() == (
+        "gpt3-small vs hagele-wsd-124m — lr (×10⁻⁴)")
+    narrow = render(curves, width=30, x="percent").splitlines()[0].strip()
+    assert narrow.endswith("(×10⁻⁴)") and len(narrow) <= 30
+    # a sweep's preview is titled like its figure
+    r = run("--sweep", "warmup=1%,5%", "--terminal", "-q",
+            env={"NO_COLOR": "1", "COLUMNS": "90"})
+    assert r.stdout.splitlines()[0].strip().startswith("default: warmup sweep — ")
+
+
 def test_terminal_with_output_also_writes_the_file(tmp_path):
     out = tmp_path / "t.png"
     r = run("--terminal", "-o", str(out), "-q")

@@ -231,7 +231,7 @@ def plot(
         from ..render.terminal import render, use_color
 
         text = render(curves, x=x, log=log, rng=rng, color=use_color(sys.stdout),
-                      title=title or None)
+                      title=opts.title or None)
         sys.stdout.write(text)
         sys.stdout.flush()
     if path is None or fmt is None:

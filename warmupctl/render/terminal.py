@@ -81,6 +81,10 @@ def render(
             xv, rates = xv[keep], rates[keep]
         xs_all.append(xv)
         ys_all.append(rates)
+    if log:
+        # six decades below the top, as in the figure: a decay to 0 runs into the bottom edge
+        floor = max(float(np.max(v)) for v in ys_all) * LOG_DECADES_FLOOR
+        ys_all = [np.maximum(v, floor) for v in ys_all]
 
     # scale x to k/M/B and (on a linear axis) the rates to a power of ten, so labels stay short
     xmax = max(float(np.max(np.abs(v))) for v in xs_all)
@@ -103,14 +107,16 @@ def render(
             title = f"{len(curves)} schedules"
     unit_name = {"steps": "steps", "tokens": "tokens", "epochs": "epochs",
                  "percent": "% of training"}[x]
-    head = f"{title} — learning rate{ynote}{' (log)' if log else ''} vs {unit_name}"
+    scale = f"{ynote}{' (log)' if log else ''}"
+    head = _fit_title(title, [f"learning rate{scale} vs {unit_name}", f"lr{scale}"], scale,
+                      total_width)
     kwargs: dict[str, Any] = {
         "width": plot_width,
         "height": max(4, int(height)),
         "lines": True,
         "y_as_log": log,
-        "title": head[: total_width],
-        "x_unit": xunit,
+        "title": head,
+        "x_unit": "%" if x == "percent" else xunit,
     }
     if len(curves) > 1:
         kwargs["legend_labels"] = labels
@@ -124,7 +130,35 @@ def render(
     ys = [v / ydiv for v in ys_all]
     xs = [v / xdiv for v in xs_all]
     text = plot_to_string(ys if len(ys) > 1 else ys[0], xs if len(xs) > 1 else xs[0], **kwargs)
-    return text.rstrip("\n") + "\n"
+    return _tidy_labels(text.rstrip("\n")) + "\n"
+
+
+#: the log axis spans at most six decades below the highest rate (as the figure's does)
+LOG_DECADES_FLOOR = 1e-6
+
+
+def _fit_title(name: str, whats: list[str], scale: str, width: int) -> str:
+    """The longest ``name — what`` that fits in ``width`` columns; else the name, cut with ``…``
+    if need be, followed by the axis scale (``(×10⁻⁴)``), which the tick labels need."""
+    for what in whats:
+        if len(full := f"{name} — {what}") <= width:
+            return full
+    room = max(1, width - len(scale))
+    return (name if len(name) <= room else name[: max(1, room - 1)] + "…") + scale
+
+
+def _tidy_labels(text: str) -> str:
+    """uniplot's axis labels as the figure writes them: ``10⁻⁵`` for ``10^-5``, and a bare ``0``
+    at the origin instead of ``0k``."""
+    import re
+
+    text = re.sub(r"10\^(-?\d+)", lambda m: "10" + m.group(1).translate(_SUPERSCRIPT), text)
+    lines = text.split("\n")
+    # the x labels are the line after the frame's bottom edge (a legend may follow)
+    i = next((k for k, line in enumerate(lines) if line.startswith("└")), None)
+    if i is not None and i + 1 < len(lines):
+        lines[i + 1] = re.sub(r"(?<![\d.,])0[kMBT](?![\w])", "0 ", lines[i + 1])
+    return "\n".join(lines)
 
 
 def summary_line(curve: Curve) -> str:
