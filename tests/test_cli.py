@@ -484,3 +484,18 @@ def test_an_unnamed_spec_on_stdin_is_called_stdin_everywhere():
     assert run("validate", "-", input=text).stdout.startswith("stdin: 1,000 steps")
     named = "name: mine\n" + text
     assert json.loads(run("show", "-", "--json", input=named).stdout)["name"] == "mine"
+
+
+def test_a_short_total_on_the_default_names_the_flag_that_fixes_it():
+    # the default's warmup is 2000 steps: a 1000-step run needs its own --warmup
+    r = run("show", "--total", "1000", "-q")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert ("warmup.length: the warmup (2,000 steps) does not fit in the run (1,000 steps) "
+            "(the default's warmup is 2000 steps: give --warmup too, e.g. --warmup linear:2%)"
+            in r.stderr)
+    # a bare length is a missing shape
+    r = run("show", "--total", "1000", "--warmup", "2%", "-q")
+    assert r.exit_code == 2
+    assert "--warmup needs SHAPE:LENGTH (did you mean --warmup linear:2%?)" in r.stderr
+    r = run("show", "--total", "1000", "--warmup", "linear:2%", "--json", "-q")
+    assert r.exit_code == 0 and json.loads(r.stdout)["warmup_steps"] == 20

@@ -11,7 +11,7 @@ import typer
 
 from .. import units
 from ..engine import Schedule
-from ..errors import WarmupctlError
+from ..errors import SpecError, WarmupctlError
 from ..loading import load
 from ._app import ROOT
 
@@ -172,6 +172,10 @@ def overrides(
         if shape == "none":
             out["warmup"] = ("--warmup", None)
         else:
+            if length is None and (shape[:1].isdigit() or shape[:1] == "."):
+                # a bare length (--warmup 2%): the shape is missing, not the length
+                raise WarmupctlError(f"--warmup needs SHAPE:LENGTH (did you mean --warmup "
+                                     f"linear:{shape}?)")
             if length is None:
                 raise WarmupctlError(
                     f"--warmup needs SHAPE:LENGTH, e.g. --warmup {shape}:2000 or {shape}:2%"
@@ -238,7 +242,16 @@ def load_schedule(spec: str | None, flags: dict[str, tuple[str, Any]], quiet: bo
         else:
             notice("no SPEC given: using the built-in default schedule "
                    "(2000-step linear warmup, cosine to 10%, 100k steps; see docs/spec.md)", quiet)
-    return load(spec, flags or None)
+    try:
+        return load(spec, flags or None)
+    except SpecError as exc:
+        if spec is None and exc.path == "warmup.length" and "warmup" not in flags:
+            # a short --total on the default: its warmup is a fixed 2000 steps, say which flag
+            raise SpecError(exc.message, path=exc.path, line=exc.line, column=exc.column,
+                            origin=exc.origin,
+                            hint="the default's warmup is 2000 steps: give --warmup too, "
+                                 "e.g. --warmup linear:2%") from None
+        raise
 
 
 def fmt_lr(x: float) -> str:
