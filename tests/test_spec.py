@@ -330,7 +330,7 @@ def test_bad_horizons(phases, fragment):
 
 @pytest.mark.parametrize("total, said", [
     (2**53 + 1, "has 9,007,199,254,740,993 steps"), ("1e18", "is about 1.0e18 steps long"),
-    ("12000T", "has 12,000,000,000,000,000 steps")])
+    ("12000T", "has 12,000,000,000,000,000 steps"), ("1e400", "is about 1.0e400 steps long")])
 def test_a_run_too_long_for_doubles_names_its_size(total, said):
     # 2^53 = 9,007,199,254,740,992 is the last step count a float64 holds exactly
     assert 2**53 == 9_007_199_254_740_992

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
@@ -311,7 +312,7 @@ def _total(ctx: _Ctx, data: Mapping[str, Any], units: Units) -> int:
     if total < 1:
         raise ctx.error(("total",), f"the run must have at least one step, got {data['total']!r}")
     if total > MAX_STEPS:
-        mant, exp = f"{total:.1e}".split("e")
+        mant, exp = f"{Decimal(total):.1e}".split("e")  # exact for ints past float range
         size = (f"has {total:,} steps" if total < 10**17
                 else f"is about {mant}e{int(exp)} steps long")
         raise ctx.error(("total",), f"the run {size}; warmupctl handles up to "
