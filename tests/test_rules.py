@@ -150,6 +150,15 @@ TRIGGERS = [
     ("first-step-zero",
      spec(warmup={"shape": "linear", "length": 2000}),
      ["Step 0 uses rate 0", "1.5e-07", "skip_zero"]),
+    # DeepSpeed's lag as imported: step 0 holds 0, then the ramp starts at 0 at step 1;
+    # step 2 uses 3e-4·1/100
+    ("first-step-zero",
+     {"total": 1000, "peak_lr": 3e-4, "phases": [
+         {"shape": "constant", "length": 1, "from": 0.0},
+         {"shape": "linear", "length": 100, "from": 0.0, "to": 3e-4},
+         {"shape": "cosine", "length": "rest", "to": "10%"}]},
+     ["Steps 0 to 1 use rate 0", "the first 2 updates move no weights", "step 2 uses 3e-06",
+      "the rising phase"]),
     ("noam-implied-peak",
      spec(peak_lr=None, noam={"d_model": 512}, warmup={"shape": "linear", "length": 4000,
                                                         "skip_zero": True},

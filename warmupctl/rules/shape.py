@@ -72,9 +72,16 @@ def _discontinuities(f: Facts) -> Iterator[str]:
 
 def _first_zero(f: Facts) -> Iterator[str]:
     if f.total > 1 and f.schedule.lr(0) == 0.0:
-        yield (f"Step 0 uses rate 0, so the first update moves no weights (step 1 uses "
-               f"{lr(f.schedule.lr(1))}). `warmup.skip_zero: true` starts one step further along "
-               f"the ramp, as HF cosine_warmup_with_min_lr and pytorch_warmup do.")
+        # how many leading steps use 0 (an imported DeepSpeed schedule repeats its start: two)
+        k = 1
+        while k < min(f.total, 64) and f.schedule.lr(k) == 0.0:
+            k += 1
+        first = ("Step 0 uses rate 0, so the first update moves" if k == 1 else
+                 f"Steps 0 to {k - 1} use rate 0, so the first {k} updates move")
+        after = f" (step {k} uses {lr(f.schedule.lr(k))})" if k < f.total else ""
+        yield (f"{first} no weights{after}. `skip_zero: true` on the warmup (the `warmup` "
+               f"block, or the rising phase) starts one step further along the ramp, as HF "
+               f"cosine_warmup_with_min_lr and pytorch_warmup do.")
 
 
 def _noam(f: Facts) -> Iterator[str]:
@@ -122,7 +129,8 @@ RULES = [
         severity="info",
         family=FAMILY,
         summary="The first optimizer step (t = 0) uses rate 0, as a linear warmup from 0 does "
-                "under the HF/optax convention; `warmup.skip_zero: true` starts above 0.",
+                "under the HF/optax convention (the message counts the leading steps at 0); "
+                "`skip_zero: true` on the warmup starts above 0.",
         source="warmupctl docs/spec.md (step convention, warmup.skip_zero); HF transformers "
                "cosine_warmup_with_min_lr; Tony-Y/pytorch_warmup "
                "(LinearWarmup: the first update gets 1/τ)",
