@@ -499,3 +499,18 @@ def test_a_short_total_on_the_default_names_the_flag_that_fixes_it():
     assert "--warmup needs SHAPE:LENGTH (did you mean --warmup linear:2%?)" in r.stderr
     r = run("show", "--total", "1000", "--warmup", "linear:2%", "--json", "-q")
     assert r.exit_code == 0 and json.loads(r.stdout)["warmup_steps"] == 20
+
+
+@pytest.mark.parametrize("args, line", [
+    (["plot", "--lgo"],
+     "warmupctl: error: No such option: --lgo (did you mean --log?) (see 'warmupctl plot -h')"),
+    (["plot", "--dpi", "abc"], "warmupctl: error: Invalid value for '--dpi': 'abc' is not a "
+                               "valid float (see 'warmupctl plot -h')"),
+    (["bogus"], "warmupctl: error: No such command 'bogus' (see 'warmupctl -h')"),
+    (["presets", "show"],
+     "warmupctl: error: Missing argument 'name' (see 'warmupctl presets show -h')"),
+])
+def test_command_line_mistakes_are_one_error_line(args, line):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert r.stderr == line + "\n" and r.stdout == ""
