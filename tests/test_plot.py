@@ -880,3 +880,51 @@ def test_a_range_ending_after_the_run_is_drawn_to_its_end_and_said(tmp_path):
     line = artist(fig, "curve-0")
     assert line.get_xdata()[-1] == 599_999 and line.get_ydata()[-1] == s.lr(599_999)
     assert s.lr(599_999) == pytest.approx(6e-5, rel=1e-12)  # held at 10% of 6e-4
+
+
+def _drawn_ticks(fig, axis="x"):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    ticks = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+    return [t.get_text() for t in ticks
+            if lo <= (t.get_position()[0] if axis == "x" else t.get_position()[1]) <= hi]
+
+
+@pytest.mark.parametrize("name, rng, x, first", [
+    # 10 steps at the end of 600k: 599,990 … 600k need six digits to differ
+    ("gpt3-small", ("599990", None), "steps", "599.99k"),
+    ("llama2-7b", ("250000", "250100"), "steps", "250k"),
+    ("gpt3-small", ("50%", "50.01%"), "percent", "50%"),
+    ("gpt3-small", ("599990", None), "tokens", "299.995B"),
+])
+def test_ticks_of_a_narrow_window_are_all_different(name, rng, x, first):
+    fig = build_figure([Curve(warmupctl.load(name), "c")], PlotOptions(range=rng, x=x))
+    labels = _drawn_ticks(fig)
+    assert len(labels) >= 3 and len(set(labels)) == len(labels), labels
+    assert labels[0] == first, labels
+    # a whole run keeps the short form
+    labels = _drawn_ticks(build_figure([Curve(warmupctl.load(name), "c")], PlotOptions(x=x)))
+    assert len(set(labels)) == len(labels) and all(len(t) <= 5 for t in labels), labels
+
+
+def test_a_window_in_the_middle_of_a_decay_spans_its_rates():
+    # GPT-3 Small from step 400k to 450k: its cosine falls from 1.29e-4 to 8.4e-5; an axis
+    # from 0 would draw that as a nearly flat line
+    s = warmupctl.load("gpt3-small")
+    hi, lo = s.lr(400_000), s.lr(450_000)
+    assert 1.28e-4 < hi < 1.29e-4 and 8.4e-5 < lo < 8.5e-5
+    fig = build_figure([Curve(s, "g")], PlotOptions(range=("400k", "450k")))
+    y0, y1 = fig.axes[0].get_ylim()
+    span = hi - lo
+    assert y0 == pytest.approx(lo - 0.08 * span, rel=1e-9)
+    assert y1 == pytest.approx(hi + 0.08 * span, rel=1e-9)
+    labels = _drawn_ticks(fig, "y")
+    assert len(set(labels)) == len(labels) >= 3, labels
+    # a window that reaches down to low rates (a warmup zoom) still starts at 0
+    fig = build_figure([Curve(s, "g")], PlotOptions(range=("0", "3000")))
+    assert fig.axes[0].get_ylim()[0] == 0.0
+    # the whole run, too
+    assert build_figure([Curve(s, "g")]).axes[0].get_ylim()[0] == 0.0

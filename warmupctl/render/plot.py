@@ -151,15 +151,45 @@ def _style() -> Iterator[None]:
 # ------------------------------------------------------------------------------------------
 
 
-def _x_tick(unit: str) -> Any:
-    def fmt(v: float, _pos: Any = None) -> str:
-        if unit in ("steps", "tokens"):
-            return format_count(v) if v >= 0 else "−" + format_count(-v)
-        if unit == "percent":
-            return f"{float(f'{v:.4g}'):g}%"
-        return f"{float(f'{v:.4g}'):g}"
+def _x_label(v: float, unit: str, extra: int = 0) -> str:
+    """One x tick: ``20k``, ``1.25M``, ``50%``, ``12.5``; ``extra`` more significant digits
+    when the ticks are so close that the short form would repeat (``250k``, ``250.02k``)."""
+    if unit in ("steps", "tokens"):
+        a = abs(v)
+        sign = "−" if v < 0 else ""
+        for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if a >= div:
+                return f"{sign}{float(f'{a / div:.{3 + extra}g}'):g}{suffix}"
+        return f"{sign}{float(f'{a:.{3 + extra}g}'):g}"
+    text = f"{float(f'{v:.{4 + extra}g}'):g}"
+    return text + "%" if unit == "percent" else text
 
-    return fmt
+
+def _distinct(label: Any) -> Any:
+    """A matplotlib formatter writing ticks with ``label(value, extra)``, adding digits
+    (``extra``) until no two visible labels are alike: a narrow ``--range`` far into a run gives
+    ``599.99k``, ``599.992k`` … instead of ``600k`` five times."""
+    from matplotlib.ticker import Formatter
+
+    class _DistinctFormatter(Formatter):
+        extra = 0
+
+        def set_locs(self, locs: Any) -> None:
+            super().set_locs(locs)
+            lo, hi = self.axis.get_view_interval() if self.axis is not None else (-1e308, 1e308)
+            shown = [v for v in locs if min(lo, hi) <= v <= max(lo, hi)]
+            self.extra = 0
+            while self.extra < 12 and len({label(v, self.extra) for v in shown}) < len(shown):
+                self.extra += 1
+
+        def __call__(self, x: float, pos: Any = None) -> str:
+            return label(x, self.extra)
+
+    return _DistinctFormatter()
+
+
+def _x_tick(unit: str) -> Any:
+    return _distinct(lambda v, extra: _x_label(v, unit, extra))
 
 
 def _rate_tick(v: float, _pos: Any = None) -> str:
@@ -178,7 +208,7 @@ def _minor_log_tick(v: float, _pos: Any = None) -> str:
 
 
 def _setup_axes(ax: Axes, opts: PlotOptions, lo: float, hi: float, ymin_pos: float,
-                ymax: float) -> None:
+                ymax: float, ymin: float = 0.0) -> None:
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     pad = 0.01 * (hi - lo) if hi > lo else 0.5
@@ -186,7 +216,7 @@ def _setup_axes(ax: Axes, opts: PlotOptions, lo: float, hi: float, ymin_pos: flo
     ax.xaxis.set_major_locator(
         MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=opts.x == "steps")
     )
-    ax.xaxis.set_major_formatter(FuncFormatter(_x_tick(opts.x)))
+    ax.xaxis.set_major_formatter(_x_tick(opts.x))
     ax.set_xlabel(X_LABELS[opts.x])
     ax.set_ylabel("learning rate")
     if opts.log:
@@ -201,6 +231,13 @@ def _setup_axes(ax: Axes, opts: PlotOptions, lo: float, hi: float, ymin_pos: flo
         ax.yaxis.set_minor_formatter(
             FuncFormatter(_minor_log_tick) if decades < 2.2 else NullFormatter()
         )
+    elif opts.range is not None and 0.5 * ymax < ymin < ymax:
+        # a --range window whose rates stay within the top half of their scale (the middle of
+        # a decay): the axis spans them, so the change is visible, instead of starting at 0
+        span = ymax - ymin
+        ax.set_ylim(ymin - 0.08 * span, ymax + 0.08 * span)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+        ax.yaxis.set_major_formatter(_distinct(lambda v, extra: format_rate(v, 3 + extra)))
     else:
         ax.set_ylim(0.0, ymax * 1.06 if ymax > 0 else 1.0)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
@@ -503,7 +540,8 @@ def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) ->
                                                                            strict=True))
         ymax = max(float(np.max(r)) for _, r in data)
         positive = [float(np.min(r[r > 0])) for _, r in data if np.any(r > 0)]
-        _setup_axes(ax, opts, lo, hi, min(positive) if positive else 0.0, ymax)
+        _setup_axes(ax, opts, lo, hi, min(positive) if positive else 0.0, ymax,
+                    min(float(np.min(r)) for _, r in data))
         for i, (c, (steps, rates), (_a, b)) in enumerate(zip(curves, data, windows,
                                                              strict=True)):
             full = b == c.schedule.total_steps
