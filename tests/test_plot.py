@@ -719,6 +719,7 @@ def test_count_format(x, text):
     (["--x", "epochs"], "needs steps_per_epoch"),
     (["--size", "8"], "--size needs W,H"),
     (["--size", "100,3"], "--size"),
+    (["--size", "3,2"], "--size 3,2 is outside 4…40 × 3…40 inches"),
     (["--dpi", "5"], "--dpi"),
     (["-o", "x.jpg"], "cannot tell the format"),
     (["--format", "gif"], "unknown format"),
@@ -928,3 +929,48 @@ def test_a_window_in_the_middle_of_a_decay_spans_its_rates():
     assert fig.axes[0].get_ylim()[0] == 0.0
     # the whole run, too
     assert build_figure([Curve(s, "g")]).axes[0].get_ylim()[0] == 0.0
+
+
+EIGHT = ["gpt3-small", "hagele-wsd-124m", "transformer-base", "llama2-7b", "resnet50-goyal",
+         "bert-glue-finetune", "gpt3-xl", "gpt3-175b"]
+
+
+def test_a_legend_that_leaves_no_room_is_refused_and_keeps_the_old_file(tmp_path):
+    out = tmp_path / "keep.png"
+    out.write_bytes(b"old content")
+    r = run(*EIGHT, "--x", "percent", "--size", "4,3", "-o", str(out))
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert ("a 4×3-inch figure has no room left for the curves after its title, labels and a "
+            "legend of 8 curves: give a larger --size, e.g. 8,6") in r.stderr
+    assert "UserWarning" not in r.stderr
+    assert out.read_bytes() == b"old content"
+    # to stdout, too, nothing is written
+    r = run(*EIGHT, "--x", "percent", "--size", "4,3", "-o", "-", "--format", "svg")
+    assert r.exit_code == 2 and r.stdout == ""
+    # the size it suggests works
+    r = run(*EIGHT, "--x", "percent", "--size", "8,6", "-o", str(out), "-q")
+    assert r.exit_code == 0 and out.read_bytes().startswith(SIGNATURES["png"])
+
+
+def test_no_two_curves_share_colour_and_line_style():
+    from warmupctl.render.plot import PALETTE, _linestyle
+
+    curves = [Curve(warmupctl.load(n), n) for n in EIGHT + EIGHT]
+    fig = build_figure(curves, PlotOptions(x="percent", size=(10, 12), annotate=False))
+    colors = [artist(fig, f"curve-{i}").get_color() for i in range(16)]
+    assert colors == [PALETTE[i % 7] for i in range(16)]  # the palette has 7 colours
+    looks = {(colors[i], repr(_linestyle(i))) for i in range(16)}
+    assert len(looks) == 16
+
+
+def test_overlays_of_very_different_peaks_suggest_log(tmp_path):
+    # GPT-3 Small peaks at 6e-4, Goyal et al.'s ResNet-50 at 3.2: 5,333 times higher
+    assert warmupctl.load("resnet50-goyal").peak_lr / warmupctl.load("gpt3-small").peak_lr \
+        == pytest.approx(3.2 / 6e-4)
+    args = ["gpt3-small", "resnet50-goyal", "--x", "percent", "-o", str(tmp_path / "p.png")]
+    r = run(*args)
+    assert "the peaks differ 5,333-fold (6e-04 to 3.2): --log shows every curve's shape" \
+        in r.stderr
+    assert "--log shows" not in run(*args, "--log").stderr
+    assert "--log shows" not in run("gpt3-small", "llama2-7b", "-o",
+                                    str(tmp_path / "q.png")).stderr

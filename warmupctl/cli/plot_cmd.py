@@ -17,6 +17,7 @@ from ._app import app
 from ._common import (
     QuietOpt,
     flags_text,
+    fmt_lr,
     handle_errors,
     load_schedule,
     notice,
@@ -227,6 +228,10 @@ def plot(
     if x == "steps" and len(curves) > 1 and max(lengths) > 3 * min(lengths):
         notice(f"the runs differ in length ({min(lengths):,} to {max(lengths):,} steps): "
                "--x percent compares their shapes", quiet)
+    peaks = [c.schedule.peak_lr for c in curves]
+    if not log and len(curves) > 1 and min(peaks) > 0 and max(peaks) > 30 * min(peaks):
+        notice(f"the peaks differ {max(peaks) / min(peaks):,.0f}-fold ({fmt_lr(min(peaks))} to "
+               f"{fmt_lr(max(peaks))}): --log shows every curve's shape", quiet)
     if terminal:
         from ..render.terminal import render, use_color
 

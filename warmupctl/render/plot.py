@@ -15,8 +15,10 @@ Curves are reduced to what the pixels can show before they reach matplotlib
 
 from __future__ import annotations
 
+import io
 import math
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -110,9 +112,10 @@ def check_size(size: tuple[float, float], dpi: float) -> None:
     w, h = size
     if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
         raise WarmupctlError(f"--size needs two positive numbers W,H in inches (got {w:g},{h:g})")
-    if not (2.0 <= w <= 40.0 and 1.5 <= h <= 40.0):
+    if not (4.0 <= w <= 40.0 and 3.0 <= h <= 40.0):
+        # below 4 × 3 inches the title, labels and legend leave no room for the curves
         raise WarmupctlError(
-            f"--size {w:g},{h:g} is outside 2…40 × 1.5…40 inches; the default is 8,4.5"
+            f"--size {w:g},{h:g} is outside 4…40 × 3…40 inches; the default is 8,4.5"
         )
     if not (math.isfinite(dpi) and 20 <= dpi <= 1200):
         raise WarmupctlError(f"--dpi must be between 20 and 1200 (got {dpi:g})")
@@ -207,6 +210,11 @@ def _minor_log_tick(v: float, _pos: Any = None) -> str:
     return format_rate(v, 2) if lead in (2.0, 5.0) else ""
 
 
+def _y_bins(opts: PlotOptions) -> int:
+    """Rate ticks for the figure's height: 8 at the default 4.5 inches, fewer on a short one."""
+    return max(4, min(8, int(opts.size[1] * 1.8)))
+
+
 def _setup_axes(ax: Axes, opts: PlotOptions, lo: float, hi: float, ymin_pos: float,
                 ymax: float, ymin: float = 0.0) -> None:
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
@@ -236,11 +244,11 @@ def _setup_axes(ax: Axes, opts: PlotOptions, lo: float, hi: float, ymin_pos: flo
         # a decay): the axis spans them, so the change is visible, instead of starting at 0
         span = ymax - ymin
         ax.set_ylim(ymin - 0.08 * span, ymax + 0.08 * span)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=_y_bins(opts), steps=[1, 2, 2.5, 5, 10]))
         ax.yaxis.set_major_formatter(_distinct(lambda v, extra: format_rate(v, 3 + extra)))
     else:
         ax.set_ylim(0.0, ymax * 1.06 if ymax > 0 else 1.0)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=_y_bins(opts), steps=[1, 2, 2.5, 5, 10]))
         ax.yaxis.set_major_formatter(FuncFormatter(_rate_tick))
     ax.grid(True, which="major")
     ax.tick_params(which="both", direction="out")
@@ -496,6 +504,12 @@ def pixel_columns(size: tuple[float, float], dpi: float) -> int:
     return int(math.ceil(size[0] * dpi))
 
 
+def _linestyle(i: int) -> Any:
+    """Curve i's line style; from the eighth curve on, shifted by one per round of the palette,
+    so no two curves share both colour and style."""
+    return LINESTYLES[(i + i // len(PALETTE)) % len(LINESTYLES)]
+
+
 def _colors(n: int, sequential: bool) -> list[str]:
     if not sequential or n < 2:
         return [PALETTE[i % len(PALETTE)] for i in range(n)]
@@ -547,7 +561,7 @@ def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) ->
             full = b == c.schedule.total_steps
             ax.plot(
                 to_x(c.schedule, steps, opts.x), rates,
-                color=colors[i], ls=LINESTYLES[i % len(LINESTYLES)], lw=1.8 if single else 1.6,
+                color=colors[i], ls=_linestyle(i), lw=1.8 if single else 1.6,
                 label=_legend_text(c, steps, rates, single, full, opts.sweep, len(peaks) > 1),
                 gid=f"curve-{i}",
                 zorder=2 + 0.01 * (len(curves) - i),
@@ -588,20 +602,40 @@ def save_figure(fig: Figure, stream: IO[bytes], fmt: str, dpi: float | None = No
         "svg": {"Date": None},
         "pdf": {"CreationDate": None, "ModDate": None},
     }[fmt]
-    with _style():
-        if fmt == "png":
-            # Straight to the Agg canvas: one draw, with the layout done inside it. savefig would
-            # first draw the whole figure once more with drawing switched off, only to lay it
-            # out; the pixels are the same either way.
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
+    buffer = io.BytesIO()  # nothing reaches the stream (stdout, too) before the checks pass
+    with _style(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _draw(fig, buffer, fmt, dpi, metadata)
+    for w in caught:
+        if "constrained_layout not applied" in str(w.message):
+            # the legend and labels took the whole figure: refuse rather than write a plot
+            # with no room for its curves
+            width, height = fig.get_size_inches()
+            n = len(fig.legends[0].get_texts()) if fig.legends else 1
+            raise WarmupctlError(
+                f"a {width:g}×{height:g}-inch figure has no room left for the curves after its "
+                f"title, labels and a legend of {n} curve{'s' if n > 1 else ''}: give a larger "
+                f"--size, e.g. {max(8.0, width):g},{max(4.5, 2 * height):g}"
+            )
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    stream.write(buffer.getbuffer())
 
-            if dpi is not None and dpi != fig.dpi:
-                fig.set_dpi(dpi)
-            # zlib level 1: about 3x faster to encode than the default 6, files ~10% larger
-            FigureCanvasAgg(fig).print_png(stream, metadata=metadata,
-                                           pil_kwargs={"compress_level": 1})
-        else:
-            fig.savefig(stream, format=fmt, dpi=dpi or fig.dpi, metadata=metadata)
+
+def _draw(fig: Figure, stream: IO[bytes], fmt: str, dpi: float | None,
+          metadata: dict[str, Any]) -> None:
+    if fmt == "png":
+        # Straight to the Agg canvas: one draw, with the layout done inside it. savefig would
+        # first draw the whole figure once more with drawing switched off, only to lay it out;
+        # the pixels are the same either way.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        if dpi is not None and dpi != fig.dpi:
+            fig.set_dpi(dpi)
+        # zlib level 1: about 3x faster to encode than the default 6, files ~10% larger
+        FigureCanvasAgg(fig).print_png(stream, metadata=metadata,
+                                       pil_kwargs={"compress_level": 1})
+    else:
+        fig.savefig(stream, format=fmt, dpi=dpi or fig.dpi, metadata=metadata)
 
 
 def write_plot(curves: Sequence[Curve], path: str, fmt: str | None = None,
