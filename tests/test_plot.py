@@ -721,7 +721,9 @@ def test_count_format(x, text):
     (["--size", "100,3"], "--size"),
     (["--size", "3,2"], "--size 3,2 is outside 4…40 × 3…40 inches"),
     (["--dpi", "5"], "--dpi"),
-    (["-o", "x.jpg"], "cannot tell the format"),
+    (["-o", "x.jpg"], "plot does not write .jpg files: name it .png, .svg or .pdf"),
+    (["-o", "x.jpg", "--format", "png"], "--format png does not match the extension of x.jpg"),
+    (["-o", "x.out"], "cannot tell the format of 'x.out'"),
     (["--format", "gif"], "unknown format"),
     (["no-such-preset"], "neither a file nor a preset"),
 ])

@@ -121,6 +121,10 @@ def check_size(size: tuple[float, float], dpi: float) -> None:
         raise WarmupctlError(f"--dpi must be between 20 and 1200 (got {dpi:g})")
 
 
+#: image formats plot does not write: a file named so would hold bytes of another format
+OTHER_IMAGE_EXTENSIONS = ("jpg", "jpeg", "gif", "tif", "tiff", "webp", "bmp", "eps", "ps")
+
+
 def output_format(path: str, fmt: str | None) -> str:
     """The file format from ``--format`` or the extension of ``path``; they must agree."""
     ext = os.path.splitext(path)[1].lstrip(".").lower() if path != "-" else ""
@@ -128,13 +132,16 @@ def output_format(path: str, fmt: str | None) -> str:
         fmt = fmt.lower()
         if fmt not in FORMATS:
             raise WarmupctlError(f"unknown format {fmt!r}: plot writes {', '.join(FORMATS)}")
-        if ext in FORMATS and ext != fmt:
-            raise WarmupctlError(f"--format {fmt} does not match the extension of {path}")
+        if (ext in FORMATS or ext in OTHER_IMAGE_EXTENSIONS) and ext != fmt:
+            raise WarmupctlError(f"--format {fmt} does not match the extension of {path}: "
+                                 f"name it .{fmt}")
         return fmt
     if ext in FORMATS:
         return ext
     if path == "-":
         return "png"
+    if ext in OTHER_IMAGE_EXTENSIONS:
+        raise WarmupctlError(f"plot does not write .{ext} files: name it .png, .svg or .pdf")
     raise WarmupctlError(
         f"cannot tell the format of {path!r}: name it .png, .svg or .pdf, or pass --format"
     )
