@@ -814,6 +814,9 @@ def test_the_whole_run_shows_its_peak_even_below_the_declared_one():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "peak 3×10⁻⁴" in texts and not any("highest" in t for t in texts), texts
     assert any(t.startswith("end of warmup · step 101 ·") for t in texts), texts
+    # a phases spec has no decay key: the legend names the phases after the warmup
+    assert fig.legends[0].get_texts()[0].get_text() == (
+        "ds — 1,000 steps, linear warmup, then cosine")
 
 
 def test_log_axis_puts_a_final_rate_below_its_floor_on_the_bottom_edge():

@@ -483,6 +483,13 @@ def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: boo
             parts.append("then constant" if w else "constant")  # nothing decays
         elif dshape:
             parts.append(f"{dshape.replace('_', ' ')} decay")
+        else:
+            # a phases spec: the shapes after the warmup, in order (not the closing hold)
+            after = [p.shape for p in s.phases if p.start >= w and p.role != "hold"]
+            shapes = [x for i, x in enumerate(after) if i == 0 or x != after[i - 1]]
+            if shapes:
+                parts.append(("then " if w else "") + ", ".join(x.replace("_", " ")
+                                                                 for x in shapes))
         return f"{curve.label} — " + ", ".join(parts)
     parts = [f"{format_count(n)} steps"]
     parts.append(f"warmup {w:,} ({format_percent(w / n)})" if w else "no warmup")
