@@ -631,6 +631,12 @@ def test_terminal_log_axis_keeps_six_decades_and_writes_powers_as_the_figure_doe
     assert _x_labels(text).split() == ["0", "50k", "100k"]
 
 
+def test_terminal_frame_has_one_left_edge():
+    # uniplot draws a line at x = 0 by default, which doubles the frame's edge ("││")
+    text = render([Curve(warmupctl.load(None), "default")], width=60)
+    assert not any(line.startswith("││") for line in text.splitlines()), text
+
+
 def test_terminal_titles_fit_and_keep_the_scale():
     g, h = warmupctl.load("gpt3-small"), warmupctl.load("hagele-wsd-124m")
     curves = [Curve(g, "gpt3-small"), Curve(h, "hagele-wsd-124m")]

@@ -117,6 +117,8 @@ def render(
         "y_as_log": log,
         "title": head,
         "x_unit": "%" if x == "percent" else xunit,
+        # no vertical line at x = 0: it would double the frame's left edge
+        "x_gridlines": [],
     }
     if len(curves) > 1:
         kwargs["legend_labels"] = labels
