@@ -2,6 +2,7 @@
 
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -514,3 +515,39 @@ def test_command_line_mistakes_are_one_error_line(args, line):
     r = run(*args)
     assert r.exit_code == 2
     assert r.stderr == line + "\n" and r.stdout == ""
+
+
+def test_output_through_a_symlink_keeps_the_link_and_updates_its_target(tmp_path):
+    target, link = tmp_path / "target.csv", tmp_path / "link.csv"
+    target.write_text("orig\n")
+    link.symlink_to(target.name)
+    r = run("export", "-f", "csv", "--every", "50000", "-o", str(link), "-q")
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and os.readlink(link) == "target.csv"
+    rows = target.read_text().splitlines()
+    # steps 0, 50,000 and the last one, 99,999
+    assert rows[0] == "step,lr" and [row.split(",")[0] for row in rows[1:]] == [
+        "0", "50000", "99999"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "target.csv"]
+
+
+def test_output_to_a_fifo_writes_into_it_instead_of_replacing_it(tmp_path):
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    r = run("export", "-f", "csv", "--every", "50000", "-o", str(fifo), "-q")
+    reader.join(timeout=20)
+    assert r.exit_code == 0, r.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still a FIFO, not a file renamed over it
+    rows = [line.split(",") for line in got[0].splitlines()[1:]]
+    assert [int(k) for k, _ in rows] == [0, 50_000, 99_999]
+    # the default: linear warmup over 2,000 steps, cosine from 3e-4 to 3e-5 over 98,000
+    cos = [3e-5 + 2.7e-4 * 0.5 * (1 + math.cos(math.pi * (t - 2000) / 98_000))
+           for t in (50_000, 99_999)]
+    assert float(rows[0][1]) == 0.0
+    assert [float(v) for _, v in rows[1:]] == pytest.approx(cos, rel=1e-12)

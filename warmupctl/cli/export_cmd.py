@@ -5,6 +5,7 @@ import contextlib
 import math
 import os
 import shutil
+import stat
 import sys
 from collections.abc import Iterator
 from typing import Annotated, Any, Optional
@@ -126,6 +127,14 @@ def export(
         notice(f"wrote {output} ({fmt}, {schedule.total_steps:,} steps, every {every})", quiet)
 
 
+def _is_special(path: str) -> bool:
+    """A device, FIFO or socket (/dev/null, a pipe): written into, so no disk space is used."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
+    except OSError:
+        return False
+
+
 def _check_size(schedule, fmt: str, every: int, output: str) -> None:
     need = estimated_bytes(schedule, fmt, every)
     n_rows = rows(schedule, every)
@@ -135,8 +144,9 @@ def _check_size(schedule, fmt: str, every: int, output: str) -> None:
             f"this export would write about {format_bytes(need)} ({n_rows:,} rows of {fmt}); "
             f"sample the curve with --every K (e.g. --every {k} gives about 1M rows), "
             "or pass --force to write it all")
-    if output != "-":
-        folder = os.path.dirname(os.path.abspath(output))
+    if output != "-" and not _is_special(output):
+        # the folder the file will be in (through a symlink: its target's)
+        folder = os.path.dirname(os.path.realpath(output))
         with contextlib.suppress(OSError):
             free = shutil.disk_usage(folder).free
             if need > free:
