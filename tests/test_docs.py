@@ -40,3 +40,13 @@ def test_every_command_is_documented_and_has_help(name):
     assert re.search(rf"^#+ .*\b{re.escape(name)}\b", docs, re.M), f"no docs heading for {name}"
     r = CliRunner().invoke(app, [name, "--help"])
     assert r.exit_code == 0 and "Usage" in r.stdout
+
+
+def test_the_validate_example_in_advisor_md_is_what_validate_prints():
+    text = (ROOT / "docs" / "advisor.md").read_text()
+    start = text.index("$ warmupctl validate bert-glue-finetune\n")
+    block = text[start:text.index("```", start)].split("\n", 1)[1]
+    r = CliRunner().invoke(app, ["validate", "bert-glue-finetune"],
+                           env={"NO_COLOR": "1", "COLUMNS": "100"})
+    assert r.exit_code == 0
+    assert r.stdout == block
