@@ -190,6 +190,15 @@ def test_unknown_key_names_path_line_and_suggestion():
     assert str(err) == ("spec.yaml:5:3: warmup.lenght: unknown key (did you mean 'length'?)")
 
 
+@pytest.mark.parametrize("typo, key", [("tp", "to"), ("ot", "to"), ("fom", "from"),
+                                       ("shpe", "shape")])
+def test_a_short_key_one_typo_away_is_suggested(typo, key):
+    # difflib scores 'tp' against 'to' at 0.5, under its 0.6 cutoff: one typo still counts
+    err = error_of("total: 100\npeak_lr: 1\nphases:\n"
+                   f"  - {{shape: linear, length: 10, from: 0, to: 1, {typo}: 1}}\n")
+    assert err.path == f"phases[0].{typo}" and err.hint == f"did you mean '{key}'?", str(err)
+
+
 def test_unknown_top_key_suggests():
     err = error_of("total: 10k\npeak_lr: 3.0e-4\nwarmpu: {shape: linear, length: 10}\n")
     assert err.path == "warmpu" and err.line == 3 and "'warmup'" in err.hint

@@ -79,6 +79,22 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The closest of ``choices`` to ``word``, as a 'did you mean' hint, or None."""
     options = list(choices)
     close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if not close:
+        # short words are far apart by difflib's ratio ('tp' and 'to' score 0.5): one typo
+        # (a wrong, missing, extra or swapped letter) still names the key
+        close = [c for c in options if _one_typo(str(word), c)][:1]
     if close:
         return f"did you mean '{close[0]}'?"
     return None
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one substituted, inserted, deleted or swapped character."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
