@@ -36,6 +36,16 @@ def _describe(exc: OSError, path: str) -> str:
     return f"cannot write {path}: {exc.strerror or exc}"
 
 
+def is_special(path: str) -> bool:
+    """``path`` is a device, FIFO or socket (``/dev/null``, a named pipe): written into, not
+    replaced, and using no disk space."""
+    try:
+        kind = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(kind) or stat.S_ISDIR(kind))
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str) -> Iterator[BinaryIO]:
     """Open ``path`` for binary writing, atomically; ``-`` writes to stdout (not atomic)."""
@@ -49,11 +59,7 @@ def atomic_writer(path: str) -> Iterator[BinaryIO]:
     folder = os.path.dirname(target)
     if os.path.isdir(target):
         raise OutputError(f"cannot write {path}: it is a folder")
-    try:
-        kind = os.stat(target).st_mode
-    except OSError:
-        kind = None
-    if kind is not None and not stat.S_ISREG(kind):
+    if is_special(target):
         # a device, FIFO or socket (/dev/null, /dev/stdout, a pipe to another program): there is
         # no file to keep or replace, so write into it (renaming over it would remove it)
         try:

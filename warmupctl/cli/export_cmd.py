@@ -5,7 +5,6 @@ import contextlib
 import math
 import os
 import shutil
-import stat
 import sys
 from collections.abc import Iterator
 from typing import Annotated, Any, Optional
@@ -22,7 +21,7 @@ from ..export import (
     rows,
     write_target,
 )
-from ..fileio import atomic_writer
+from ..fileio import atomic_writer, is_special
 from ..spec import position
 from ..units import UnitError, format_bytes
 from ._app import ROOT, app
@@ -127,14 +126,6 @@ def export(
         notice(f"wrote {output} ({fmt}, {schedule.total_steps:,} steps, every {every})", quiet)
 
 
-def _is_special(path: str) -> bool:
-    """A device, FIFO or socket (/dev/null, a pipe): written into, so no disk space is used."""
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
-    except OSError:
-        return False
-
-
 def _check_size(schedule, fmt: str, every: int, output: str) -> None:
     need = estimated_bytes(schedule, fmt, every)
     n_rows = rows(schedule, every)
@@ -144,7 +135,7 @@ def _check_size(schedule, fmt: str, every: int, output: str) -> None:
             f"this export would write about {format_bytes(need)} ({n_rows:,} rows of {fmt}); "
             f"sample the curve with --every K (e.g. --every {k} gives about 1M rows), "
             "or pass --force to write it all")
-    if output != "-" and not _is_special(output):
+    if output != "-" and not is_special(output):
         # the folder the file will be in (through a symlink: its target's)
         folder = os.path.dirname(os.path.realpath(output))
         with contextlib.suppress(OSError):
