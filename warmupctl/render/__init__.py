@@ -125,6 +125,14 @@ def window(schedule: Schedule, rng: tuple[str | None, str | None] | None) -> tup
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
+#: a log rate axis spans at most six decades below the highest rate (figure and terminal alike)
+LOG_FLOOR = 1e-6
+
+
+def superscript(exponent: int | str) -> str:
+    """``-4`` → ``⁻⁴``, for powers of ten written without TeX."""
+    return str(exponent).translate(_SUPERSCRIPT)
+
 
 def _trim(mantissa: float, digits: int) -> str:
     text = f"{mantissa:.{digits}f}".rstrip("0").rstrip(".")
@@ -147,7 +155,7 @@ def format_rate(x: float, digits: int = 3, bare_power: bool = False) -> str:
     mantissa = float(mantissa_text)
     exp = int(exp_text)
     m = _trim(mantissa, digits - 1)
-    power = f"10{str(exp).translate(_SUPERSCRIPT)}"
+    power = f"10{superscript(exp)}"
     return power if (m == "1" and bare_power) else f"{m}×{power}"
 
 
@@ -173,5 +181,5 @@ def format_x(value: float, unit: str) -> str:
 
 __all__ = [
     "Curve", "X_UNITS", "X_LABELS", "check_x_unit", "x_scale", "to_x", "parse_range", "window",
-    "format_rate", "format_count", "format_percent", "format_x",
+    "format_rate", "format_count", "format_percent", "format_x", "superscript", "LOG_FLOOR",
 ]

@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import WarmupctlError
 from ..fileio import atomic_writer
 from . import (
+    LOG_FLOOR,
     X_LABELS,
     Curve,
     check_x_unit,
@@ -165,12 +166,8 @@ def _x_label(v: float, unit: str, extra: int = 0) -> str:
     """One x tick: ``20k``, ``1.25M``, ``50%``, ``12.5``; ``extra`` more significant digits
     when the ticks are so close that the short form would repeat (``250k``, ``250.02k``)."""
     if unit in ("steps", "tokens"):
-        a = abs(v)
-        sign = "−" if v < 0 else ""
-        for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if a >= div:
-                return f"{sign}{float(f'{a / div:.{3 + extra}g}'):g}{suffix}"
-        return f"{sign}{float(f'{a:.{3 + extra}g}'):g}"
+        text = format_count(abs(v), 3 + extra)
+        return "−" + text if v < 0 else text
     text = f"{float(f'{v:.{4 + extra}g}'):g}"
     return text + "%" if unit == "percent" else text
 
@@ -237,7 +234,7 @@ def _setup_axes(ax: Axes, opts: PlotOptions, lo: float, hi: float, ymin_pos: flo
     if opts.log:
         ax.set_yscale("log", nonpositive="mask")
         top = ymax * 1.5
-        bottom = max(ymin_pos / 1.5, ymax * 1e-6) if ymin_pos > 0 else ymax * 1e-3
+        bottom = max(ymin_pos / 1.5, ymax * LOG_FLOOR) if ymin_pos > 0 else ymax * 1e-3
         ax.set_ylim(bottom, top)
         ax.yaxis.set_major_locator(LogLocator(base=10.0))
         ax.yaxis.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(2, 10))))

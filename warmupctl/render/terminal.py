@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import WarmupctlError
-from . import Curve, check_x_unit, format_rate, to_x, window
+from . import LOG_FLOOR, Curve, check_x_unit, format_rate, superscript, to_x, window
 from .reduce import reduce_curve
 
 #: y-axis label column and frame that uniplot adds around the plotting area
@@ -25,7 +26,6 @@ _LABEL_COLUMNS = 14
 MIN_WIDTH = 20
 
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _ASCII_MARKS = ["+", "x", "o", "*", "~", "#", "@"]
 
 
@@ -83,7 +83,7 @@ def render(
         ys_all.append(rates)
     if log:
         # six decades below the top, as in the figure: a decay to 0 runs into the bottom edge
-        floor = max(float(np.max(v)) for v in ys_all) * LOG_DECADES_FLOOR
+        floor = max(float(np.max(v)) for v in ys_all) * LOG_FLOOR
         ys_all = [np.maximum(v, floor) for v in ys_all]
 
     # scale x to k/M/B and (on a linear axis) the rates to a power of ten, so labels stay short
@@ -99,7 +99,7 @@ def render(
     if not log and ymax > 0 and not (1e-2 <= ymax < 1e3):
         exp = math.floor(math.log10(ymax))
         ydiv = 10.0**exp
-        ynote = f" (×10{str(exp).translate(_SUPERSCRIPT)})"
+        ynote = f" (×10{superscript(exp)})"
     labels = [c.label for c in curves]
     if title is None:
         title = labels[0] if len(curves) == 1 else " vs ".join(labels)
@@ -135,10 +135,6 @@ def render(
     return _tidy_labels(text.rstrip("\n")) + "\n"
 
 
-#: the log axis spans at most six decades below the highest rate (as the figure's does)
-LOG_DECADES_FLOOR = 1e-6
-
-
 def _fit_title(name: str, whats: list[str], scale: str, width: int) -> str:
     """The longest ``name — what`` that fits in ``width`` columns; else the name, cut with ``…``
     if need be, followed by the axis scale (``(×10⁻⁴)``), which the tick labels need."""
@@ -152,9 +148,7 @@ def _fit_title(name: str, whats: list[str], scale: str, width: int) -> str:
 def _tidy_labels(text: str) -> str:
     """uniplot's axis labels as the figure writes them: ``10⁻⁵`` for ``10^-5``, and a bare ``0``
     at the origin instead of ``0k``."""
-    import re
-
-    text = re.sub(r"10\^(-?\d+)", lambda m: "10" + m.group(1).translate(_SUPERSCRIPT), text)
+    text = re.sub(r"10\^(-?\d+)", lambda m: "10" + superscript(m.group(1)), text)
     lines = text.split("\n")
     # the x labels are the line after the frame's bottom edge (a legend may follow)
     i = next((k for k, line in enumerate(lines) if line.startswith("└")), None)
