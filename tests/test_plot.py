@@ -964,14 +964,20 @@ def test_a_legend_that_leaves_no_room_is_refused_and_keeps_the_old_file(tmp_path
 
 
 def test_no_two_curves_share_colour_and_line_style():
-    from warmupctl.render.plot import PALETTE, _linestyle
-
+    # read the looks back from the drawn SVG: each curve's stroke colour and dash pattern
     curves = [Curve(warmupctl.load(n), n) for n in EIGHT + EIGHT]
     fig = build_figure(curves, PlotOptions(x="percent", size=(10, 12), annotate=False))
-    colors = [artist(fig, f"curve-{i}").get_color() for i in range(16)]
-    assert colors == [PALETTE[i % 7] for i in range(16)]  # the palette has 7 colours
-    looks = {(colors[i], repr(_linestyle(i))) for i in range(16)}
-    assert len(looks) == 16
+    stream = io.BytesIO()
+    save_figure(fig, stream, "svg")
+    looks = {}
+    for m in re.finditer(r'<g id="curve-(\d+)">\s*<path[^>]*style="([^"]*)"',
+                         stream.getvalue().decode()):
+        style = dict(item.split(": ", 1) for item in m.group(2).split("; "))
+        looks[int(m.group(1))] = (style["stroke"], style.get("stroke-dasharray", "solid"))
+    assert sorted(looks) == list(range(16))
+    # the Okabe–Ito palette has 7 colours, so curves 0, 7 and 14 share blue: their dashes differ
+    assert looks[0][0] == looks[7][0] == looks[14][0] == "#0072b2"
+    assert len(set(looks.values())) == 16, looks
 
 
 def test_overlays_of_very_different_peaks_suggest_log(tmp_path):
