@@ -5,7 +5,7 @@ from warmupctl.textsafe import quote, visible
 
 def test_controls_and_surrogates_become_escapes():
     assert visible("a\x1b]0;pwn\x07b") == "a\\x1b]0;pwn\\x07b"
-    assert visible("x\ny\tz\r") == "x\\ny\\tz\\r"
+    assert visible("x\ny\tz\r") == "x\\x0ay\\x09z\\x0d"
     assert visible("\x9b31m") == "\\x9b31m"  # C1 CSI
     assert visible("\ud800x") == "\\ud800x"
     assert visible("\x7f") == "\\x7f"
