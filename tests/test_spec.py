@@ -348,3 +348,46 @@ def test_a_run_too_long_for_doubles_names_its_size(total, said):
         warmupctl.load({"total": total, "peak_lr": 1e-3})
     assert (f"the run {said}; warmupctl handles up to 2^53 = 9,007,199,254,740,992 steps"
             in str(err.value))
+
+
+# ---------------------------------------------------------------- bare shape names (issue 14)
+
+
+def test_a_bare_shape_name_is_the_block_with_only_that_shape():
+    # `warmup: none` and `decay: cosine` mean what --warmup none and --decay cosine mean
+    bare = load_yaml("total: 1000\npeak_lr: 1.0e-3\nwarmup: none\ndecay: cosine\n")
+    block = load_yaml("total: 1000\npeak_lr: 1.0e-3\nwarmup: {shape: none}\n"
+                      "decay: {shape: cosine}\n")
+    assert bare.warmup_steps == 0 and bare.lr(0) == 1.0e-3
+    # cosine to 0 over the 1000 steps, by hand: peak·½(1 + cos(π·500/1000)) = peak/2
+    assert bare.lr(500) == pytest.approx(0.5e-3, rel=1e-12)
+    assert np.array_equal(bare.curve(), block.curve())
+    for shape in ("constant", "linear", "inverse_sqrt", "wsd"):
+        s = load_yaml(f"total: 1000\npeak_lr: 1.0e-3\ndecay: {shape}\n")
+        assert s.meta["decay_shape"] == shape
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("warmup: linear\n", "write warmup: {shape: linear, length: 2%}"),
+    ("warmup: lin\n", "did you mean 'linear'?"),
+    ("decay: step\n", "missing key 'milestones'"),
+])
+def test_a_bare_shape_that_needs_more_is_refused_with_the_block_to_write(text, fragment):
+    with pytest.raises(SpecError) as exc:
+        load_yaml("total: 1000\npeak_lr: 1.0e-3\n" + text)
+    assert fragment in str(exc.value) and exc.value.line == 3
+
+
+# ---------------------------------------------------------------- the default's citation
+
+
+def test_flags_that_change_the_default_drop_its_citation():
+    default = warmupctl.load(None)
+    assert "Touvron" in default.meta["source"]
+    built = warmupctl.load(None, {"total": ("--total", "100k"), "peak_lr": ("--peak-lr", "3e-4"),
+                                  "warmup": ("--warmup", {"shape": "linear", "length": "2%"}),
+                                  "decay": ("--decay", {"shape": "cosine", "final_lr": "10%"})})
+    assert not built.meta.get("source") and not built.meta.get("description")
+    # flags that leave the curve alone keep it the default
+    same = warmupctl.load(None, {"tokens_per_step": ("--tokens-per-step", "1M")})
+    assert "Touvron" in same.meta["source"]

@@ -16,6 +16,9 @@ from .engine import Schedule
 from .errors import SpecError, WarmupctlError, suggest
 from .spec import default_spec, parse
 
+#: the top-level keys that shape the curve (a flag setting one makes the default a new schedule)
+CURVE_KEYS = frozenset({"total", "peak_lr", "noam", "warmup", "decay", "phases"})
+
 
 def _decode(raw: bytes, origin: str, what: str) -> str:
     if len(raw) > yamltext.MAX_BYTES:
@@ -94,6 +97,11 @@ def load(
             # let the parser report the bad top level
             return parse(data, positions, origin)
         data = dict(data)
+        if source is None and CURVE_KEYS & set(overrides):
+            # flags that change the default's curve make a schedule of their own: the default's
+            # description, citation and note describe only the default itself
+            for key in ("description", "source", "note"):
+                data.pop(key, None)
         for key, (flag, value) in overrides.items():
             flags[key] = flag
             if value is None:

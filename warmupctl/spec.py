@@ -427,13 +427,20 @@ def _check_finite(ctx: _Ctx, phases: list[Phase], total: int, uses_phases: bool)
                             "check gamma, power or tau")
 
 
+def _bare_shape(raw: Any) -> Any:
+    """``warmup: none`` or ``decay: cosine``: a bare shape name is the block with only that shape
+    (as ``--warmup none`` and ``--decay cosine`` are); the shape's defaults fill the rest, and a
+    shape that needs more (a warmup length, step milestones) is refused as a block would be."""
+    return {"shape": raw} if isinstance(raw, str) else raw
+
+
 def _warmup(ctx: _Ctx, data: Mapping[str, Any], res: _Resolver, total: int
             ) -> tuple[str, int, Mapping[str, Any]]:
     raw = data.get("warmup")
     if raw is None:
         return "none", 0, {}
     path = ("warmup",)
-    block = _mapping(ctx, raw, path, "the warmup block")
+    block = _mapping(ctx, _bare_shape(raw), path, "the warmup block")
     shape = _shape(ctx, block, path, WARMUP_SHAPES)
     allowed = ("shape", "length") + WARMUP_KEYS[shape]
     for key in block:
@@ -448,7 +455,9 @@ def _warmup(ctx: _Ctx, data: Mapping[str, Any], res: _Resolver, total: int
                             "remove the length, or pick a shape such as linear")
         return "none", 0, block
     if "length" not in block:
-        raise ctx.error(path, "missing key 'length'", "e.g. length: 2000, 2% or 375M tokens")
+        hint = (f"write warmup: {{shape: {shape}, length: 2%}}" if isinstance(raw, str)
+                else "e.g. length: 2000, 2% or 375M tokens")
+        raise ctx.error(path, "missing key 'length'", hint)
     steps = res.length(block["length"], path + ("length",))
     if steps >= total:
         raise ctx.error(path + ("length",),
@@ -492,7 +501,7 @@ def _compile_sugar(
     if raw is None:
         raw = {"shape": "inverse_sqrt"} if noam is not None else {"shape": "constant"}
     path = ("decay",)
-    block = _mapping(ctx, raw, path, "the decay block")
+    block = _mapping(ctx, _bare_shape(raw), path, "the decay block")
     shape = _shape(ctx, block, path, DECAY_SHAPES)
     allowed = ("shape",) + DECAY_KEYS[shape]
     all_decay_keys = {k for v in DECAY_KEYS.values() for k in v}
