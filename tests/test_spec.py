@@ -391,3 +391,23 @@ def test_flags_that_change_the_default_drop_its_citation():
     # flags that leave the curve alone keep it the default
     same = warmupctl.load(None, {"tokens_per_step": ("--tokens-per-step", "1M")})
     assert "Touvron" in same.meta["source"]
+
+
+# ---------------------------------------------------------------- a peak that is a multiplier
+
+
+def test_peak_lr_multiplier_block():
+    s = load_yaml("total: 100\npeak_lr: {multiplier: 2.0}\nwarmup: {shape: linear, length: 10}\n")
+    assert s.meta["lr_multiplier"] is True and s.lr(5) == 1.0 and s.lr(50) == 2.0
+    assert load_yaml("total: 100\npeak_lr: 3.0e-4\n").meta["lr_multiplier"] is False
+
+
+@pytest.mark.parametrize(("block", "fragment"), [
+    ("{multipler: 1.0}", "did you mean 'multiplier'?"),
+    ("{}", "missing key 'multiplier'"),
+    ("{multiplier: 0}", "greater than 0"),
+])
+def test_bad_multiplier_blocks(block, fragment):
+    with pytest.raises(SpecError) as exc:
+        load_yaml(f"total: 100\npeak_lr: {block}\n")
+    assert fragment in str(exc.value) and exc.value.line == 2

@@ -224,19 +224,50 @@ def test_recommend_failure_leaves_an_existing_file_alone(tmp_path):
     assert out.read_text() == "keep me\n"
 
 
-def test_a_recommended_spec_without_a_peak_says_its_rate_is_a_multiplier(tmp_path):
+def test_a_recommended_spec_without_a_peak_marks_its_rates_as_multipliers(tmp_path):
     out = tmp_path / "rec.yaml"
     assert run("recommend", "--steps", "100k", "--batch", "512", "-o", str(out)).exit_code == 0
     text = out.read_text(encoding="utf-8")
     comment = text.index("# no --peak-lr or --base-lr was given")
-    assert comment < text.index("\npeak_lr: 1.0\n")
-    assert yaml.safe_load(text)["peak_lr"] == 1.0
-    r = run("export", str(out), "-f", "hf", "-o", "-")
-    assert r.exit_code == 0 and json.loads(r.stdout)["learning_rate"] == 1.0
-    assert "peak_lr is 1.0, the multiplier `recommend` writes" in r.stderr
-    r = run("export", str(out), "-f", "hf", "-o", "-", "--peak-lr", "3e-4")
-    assert json.loads(r.stdout)["learning_rate"] == 3e-4 and "multiplier" not in r.stderr
+    assert comment < text.index("\npeak_lr:\n")
+    # the marker is a field the parser reads, not only a comment
+    assert yaml.safe_load(text)["peak_lr"] == {"multiplier": 1.0}
+    assert warmupctl.load(str(out)).meta["lr_multiplier"] is True
     given = tmp_path / "given.yaml"
     run("recommend", "--steps", "100k", "--batch", "512", "--peak-lr", "3e-4", "-o", str(given))
     assert "#" not in given.read_text(encoding="utf-8")
+    assert yaml.safe_load(given.read_text(encoding="utf-8"))["peak_lr"] == 3e-4
     assert "multiplier" not in run("export", str(given), "-f", "hf", "-o", "-").stderr
+
+
+@pytest.mark.parametrize("fmt", ["hf", "deepspeed", "megatron", "torch", "optax", "keras"])
+def test_every_trainer_export_of_a_multiplier_spec_exits_2_naming_peak_lr(tmp_path, fmt):
+    out = tmp_path / "rec.yaml"
+    assert run("recommend", "--steps", "100k", "--batch", "512", "-o", str(out)).exit_code == 0
+    target = tmp_path / f"out.{fmt}"
+    r = run("export", str(out), "-f", fmt, "-o", str(target))
+    assert r.exit_code == 2 and "--peak-lr" in r.stderr and "multiplier" in r.stderr
+    assert not target.exists() and r.stdout == ""
+    # with the real peak the refusal is gone (DeepSpeed still refuses a warmup from 0 for its
+    # one-update lag, a reason of its own)
+    r = run("export", str(out), "-f", fmt, "-o", "-", "--peak-lr", "3e-4")
+    assert "multiplier" not in r.stderr
+    assert r.exit_code == (2 if fmt == "deepspeed" else 0), r.stderr
+    if fmt == "hf":
+        assert json.loads(r.stdout)["learning_rate"] == 3e-4
+
+
+def test_curve_exports_of_a_multiplier_spec_say_so(tmp_path):
+    spec = tmp_path / "m.yaml"
+    spec.write_text("total: 100\npeak_lr: {multiplier: 1.0}\nwarmup: {shape: linear, length: 10}\n")
+    r = run("export", str(spec), "-f", "csv")
+    assert r.exit_code == 0 and r.stdout.splitlines()[:2] == ["step,lr_multiplier", "0,0.0"]
+    d = json.loads(run("export", str(spec), "-f", "json").stdout)
+    assert d["lr_is_multiplier"] is True and d["lr"][10] == 1.0
+    # the resolved spec keeps the marker, so it loads back as multipliers
+    assert d["spec"]["peak_lr"] == {"multiplier": 1.0}
+    assert warmupctl.load(d["spec"]).meta["lr_multiplier"] is True
+    plain = json.loads(run("export", "gpt3-small", "-f", "json", "--every", "100k").stdout)
+    assert "lr_is_multiplier" not in plain
+    csv = run("export", "gpt3-small", "-f", "csv", "--every", "100k").stdout
+    assert csv.startswith("step,lr\n")

@@ -58,6 +58,8 @@ def write_json(schedule: Schedule, out: BinaryIO, every: int = 1,
         "every": every,
         "spec": schedule.spec,
     }
+    if schedule.meta.get("lr_multiplier"):  # `peak_lr: {multiplier: X}` (docs/spec.md)
+        head["lr_is_multiplier"] = True
     text = json.dumps(head, ensure_ascii=False)
     out.write(text[:-1].encode() + b', "step": [')
     sep = b""
@@ -76,8 +78,9 @@ def write_json(schedule: Schedule, out: BinaryIO, every: int = 1,
 
 def write_csv(schedule: Schedule, out: BinaryIO, every: int = 1,
               progress: Progress | None = None) -> None:
-    """A ``step,lr`` header, then one row per exported step."""
-    out.write(b"step,lr\n")
+    """A ``step,lr`` header (``step,lr_multiplier`` when the spec's rates are multipliers), then
+    one row per exported step."""
+    out.write(b"step,lr_multiplier\n" if schedule.meta.get("lr_multiplier") else b"step,lr\n")
     for steps, rates in schedule.chunks(every):
         # rows are built as Python bytes objects: a few at a time keeps memory flat
         for i in range(0, steps.size, CSV_ROWS):

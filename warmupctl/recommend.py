@@ -257,7 +257,7 @@ def recommend(
         "source": "warmupctl recommend (the recommend rules in docs/rules.md)",
         "note": explanation,
         "total": N,
-        "peak_lr": peak if peak is not None else 1.0,
+        "peak_lr": peak if peak is not None else {"multiplier": 1.0},
         "warmup": warm,
         "decay": decay_block,
         "training": training,
@@ -332,7 +332,8 @@ def _explain(*, N: int, B: int, W: int, regime: str, optimizer: str, b2: float |
     elif peak_given:
         out.append(f"The peak is your {lr(peak)}.")
     else:
-        out.append("No peak was given, so the spec's peak_lr 1.0 is a multiplier of yours.")
+        out.append("No peak was given, so the spec's rates are multipliers of your peak "
+                   "(peak_lr: {multiplier: 1.0}); trainer exports need --peak-lr.")
     if pretrain:
         out.append("The 1–5% band is a convention, not a measured threshold: GPT-3 (0.125% of "
                    "tokens), OLMo 2 7B (0.22%), nanoGPT (0.33%) and Llama 2 (0.4%) trained "

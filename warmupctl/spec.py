@@ -338,6 +338,8 @@ def _peak(ctx: _Ctx, data: Mapping[str, Any], *,
         return None, {"d_model": d_model, "scale": scale}
     if has_peak:
         value = data["peak_lr"]
+        if isinstance(value, Mapping):
+            return _multiplier(ctx, value), None
         try:
             rate = parse_rate(value)
         except UnitError as exc:
@@ -351,6 +353,20 @@ def _peak(ctx: _Ctx, data: Mapping[str, Any], *,
         raise ctx.error((), "missing key 'peak_lr'",
                         "e.g. peak_lr: 3.0e-4, or noam: {d_model: 512}")
     return None, None
+
+
+def _multiplier(ctx: _Ctx, block: Mapping[str, Any]) -> float:
+    """``peak_lr: {multiplier: 1.0}``: the rates are multiples of a peak given elsewhere (a LambdaLR
+    factor), not rates; trainer exports refuse such a spec (docs/spec.md)."""
+    path = ("peak_lr",)
+    _mapping(ctx, block, path, "a peak rate or {multiplier: X}")
+    _check_keys(ctx, block, ("multiplier",), path)
+    if "multiplier" not in block:
+        raise ctx.error(path, "missing key 'multiplier'",
+                        "write peak_lr: 3.0e-4, or peak_lr: {multiplier: 1.0} for a curve of "
+                        "multipliers")
+    return _Resolver(ctx, Units(), None).positive(block["multiplier"], path + ("multiplier",),
+                                                  "a multiplier")
 
 
 def parse(
@@ -404,6 +420,7 @@ def parse(
         training=MappingProxyType(training),
         units=units,
     )
+    meta["lr_multiplier"] = isinstance(data.get("peak_lr"), Mapping)
     meta["resolved"] = _resolved(name, meta, total, peak_value, phases, training)
     return Schedule(total, phases, name=name, meta=meta)
 
@@ -748,7 +765,7 @@ def _resolved(
         if meta.get(key):
             out[key] = meta[key]
     out["total"] = total
-    out["peak_lr"] = peak
+    out["peak_lr"] = {"multiplier": peak} if meta.get("lr_multiplier") else peak
     items = []
     for ph in phases:
         item: dict[str, Any] = {"shape": ph.shape, "length": ph.length, "from": ph.a, "to": ph.b}

@@ -105,9 +105,9 @@ def export(
         raise WarmupctlError("--approximate applies to the trainer formats "
                              f"({', '.join(TRAINER_FORMATS)}); tables are always exact")
     schedule = load_schedule(spec, flags, quiet)
-    if schedule.peak_lr == 1.0 and (schedule.source or "").startswith("warmupctl recommend"):
-        notice("peak_lr is 1.0, the multiplier `recommend` writes when it is given no peak: "
-               "these rates are fractions of your peak; set peak_lr in the spec, or pass "
+    if schedule.meta.get("lr_multiplier") and fmt in FORMATS:  # trainer formats refuse it
+        notice("the spec's peak_lr is a {multiplier: …}: these are multipliers of your peak, "
+               "not rates (the json/csv header says so); set peak_lr in the spec, or pass "
                "--peak-lr, to export real rates", quiet)
     try:
         every = position(schedule, every_text)

@@ -114,7 +114,7 @@ def recommend_cmd(
 
         text = yaml.safe_dump(rec.spec, sort_keys=False, allow_unicode=True, width=100)
         if rec.peak_lr is None:
-            text = text.replace("\npeak_lr: 1.0\n", "\n" + MULTIPLIER_COMMENT + "peak_lr: 1.0\n", 1)
+            text = text.replace("\npeak_lr:\n", "\n" + MULTIPLIER_COMMENT + "peak_lr:\n", 1)
         with atomic_writer(output) as stream:
             stream.write(text.encode("utf-8"))
         if output == "-":
@@ -126,8 +126,9 @@ def recommend_cmd(
     _print(console(highlight=False), rec, schedule, concerns)
 
 
-MULTIPLIER_COMMENT = ("# no --peak-lr or --base-lr was given: 1.0 is a multiplier of your peak\n"
-                      "# (a LambdaLR factor); put your peak here before exporting to a trainer\n")
+MULTIPLIER_COMMENT = ("# no --peak-lr or --base-lr was given: the rates are multipliers of your\n"
+                      "# peak (a LambdaLR factor); write peak_lr: <your peak> here, or export\n"
+                      "# with --peak-lr, to get a trainer config\n")
 
 
 def _value(v) -> str:
@@ -158,7 +159,7 @@ def _print(console: "Console", rec, schedule, concerns) -> None:
                  + (f" from {fmt_lr(spec['warmup']['start_lr'])}"
                     if "start_lr" in spec["warmup"] else " from 0"))
     grid.add_row("peak", fmt_lr(rec.peak_lr) if rec.peak_lr is not None
-                 else "not given (the spec uses 1.0, a multiplier of your peak)")
+                 else "not given (the spec's rates are multipliers: {multiplier: 1.0})")
     d = spec["decay"]
     if d["shape"] == "wsd":
         dtext = f"wsd: stable, then a {d['cooldown']:,}-step 1-sqrt cooldown to 0"

@@ -123,6 +123,11 @@ def why_not(schedule: Schedule, target: str) -> str | None:
 def export(schedule: Schedule, target: str, *, approximate: bool = False) -> Exported:
     """The target's text for ``schedule``; raises :class:`NotExpressible` (exit 2) unless it is
     exact at every step or ``approximate`` is set (then the closest config is returned)."""
+    if schedule.meta.get("lr_multiplier"):  # `peak_lr: {multiplier: X}`: the rates are factors
+        raise NotExpressible(
+            f"the spec's rates are multipliers (peak_lr: {{multiplier: {schedule.peak_lr!r}}}), "
+            f"not rates, and {TITLES.get(target, target)} needs the real peak: pass --peak-lr "
+            "(e.g. --peak-lr 3e-4), or write peak_lr: 3.0e-4 in the spec")
     mod = target_module(target)
     hard = getattr(mod, "refusal", lambda s: None)(schedule)
     if hard:

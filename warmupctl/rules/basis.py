@@ -87,8 +87,9 @@ BASES = [
     Basis(
         id="peak-lr",
         summary="The peak is --peak-lr, or --base-lr scaled from --base-batch to --batch by the "
-                "optimizer's scaling rule. Without either the spec is written with peak_lr 1.0 "
-                "(a multiplier of your own peak) and the JSON says null.",
+                "optimizer's scaling rule. Without either the spec is written with "
+                "`peak_lr: {multiplier: 1.0}` (its rates are multipliers of your own peak, and "
+                "trainer exports refuse it until --peak-lr is given) and the JSON says null.",
         source="your command line",
         evidence="—",
         cite="your command line",
