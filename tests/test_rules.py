@@ -104,12 +104,29 @@ TRIGGERS = [
     ("long-warmup",
      spec(warmup={"shape": "linear", "length": "15%"}),
      ["15%", "15,000 steps", "100,000 steps", "10.7%"]),
+    ("long-warmup",
+     spec(total=3000, warmup={"shape": "linear", "length": "20%"},
+          training={"regime": "finetune"}),
+     ["20% of the fine-tune", "600 steps", "BERT's GLUE recipe 10%", "RoBERTa's 6%",
+      "180 steps"]),
     ("warmup-below-untuned-floor",
      spec(warmup={"shape": "linear", "length": 500}, training={"beta2": 0.999}),
      ["500 steps", "2/(1−β2) = 2000 steps", "β2=0.999", "adamw"]),
     ("warmup-below-untuned-floor",
      spec(warmup={"shape": "linear", "length": 150}, training={"beta2": 0.99}),
      ["150 steps", "2/(1−β2) = 200 steps", "β2=0.99"]),
+    # the HF Trainer's betas on a fine-tune: the floor (from scratch) against the recipes
+    ("untuned-floor-vs-finetune",
+     spec(total=3000, warmup=NO_WARMUP, decay={"shape": "linear"},
+          training={"regime": "finetune", "beta2": 0.999}),
+     ["2/(1−β2) = 2,000 steps", "β2=0.999", "66.7%", "BERT's GLUE recipe 10%", "RoBERTa's 6%",
+      "HF Trainer default 0", "at most 300 steps", "does not apply the floor"]),
+    ("regime-assumed", spec(training={"regime": None}),
+     ["no training.regime", "assume pretraining", "--regime finetune"]),
+    ("rules-not-checked", spec(warmup=NO_WARMUP, training={"optimizer": None, "beta2": None}),
+     ["no-warmup-adaptive needs training.optimizer (--optimizer)",
+      "warmup-below-untuned-floor needs training.optimizer and training.beta2 (--optimizer, "
+      "--beta2)"]),
     ("radam-implied-warmup",
      spec(training={"optimizer": "radam", "beta2": 0.999}),
      ["2,067 steps", "β2=0.999", "t=5", "t=6", "2,737", "5,654", "2,000-step"]),
@@ -433,4 +450,78 @@ def test_rules_run_on_a_schedule_built_in_code():
 
     s = Schedule(10, [Phase("linear", 0, 3, 0.0, 1.0, role="warmup"),
                       Phase("cosine", 3, 7, 1.0, 0.0, role="decay")])
-    assert [f.rule for f in rules.check(s)] == ["long-warmup", "first-step-zero"]  # 3 of 10
+    # 3 of 10; no training block: the regime is assumed, and the optimizer rules not checked
+    assert [f.rule for f in rules.check(s)] == ["regime-assumed", "rules-not-checked",
+                                                 "long-warmup", "first-step-zero"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Regimes (issue 14): a rule applies only where its evidence was measured
+# ---------------------------------------------------------------------------------------------
+
+#: measured training from scratch: Ma & Yarats (image classification, LM, NMT), Kosson et al.
+#: (GPT-2 from scratch), Xiong et al. (Transformers from scratch), the pretraining runs behind the
+#: folk rules, Chinchilla/Hägele/MiniCPM (pretraining), Goyal et al. (ResNet-50 from scratch)
+FROM_SCRATCH = {"warmup-below-untuned-floor", "no-warmup-adaptive", "no-warmup-post-ln",
+                "no-warmup-pre-ln", "very-short-warmup", "folk-short-warmup-spikes",
+                "folk-warmup-band", "cosine-final-lr", "wsd-short-cooldown", "wsd-long-cooldown",
+                "decay-horizon-overshoot", "sgd-large-batch", "sgd-linear-scaling",
+                "constant-warmup-jump", "rate-discontinuity"}
+
+
+def test_rules_declare_their_regime():
+    for r in rules.RULES:
+        if r.id in FROM_SCRATCH:
+            assert r.regimes == ("pretrain",), r.id
+    assert rules.BY_ID["no-warmup-finetune"].regimes == ("finetune",)
+    assert rules.BY_ID["untuned-floor-vs-finetune"].regimes == ("finetune",)
+    for b in ("pretrain-warmup-band", "untuned-warmup-floor", "final-lr", "wsd-cooldown"):
+        assert rules.BASIS_BY_ID[b].regimes == ("pretrain",), b
+    assert rules.BASIS_BY_ID["finetune-warmup-band"].regimes == ("finetune",)
+    text = rules.markdown()
+    assert "- **Applies to:** pretraining (from scratch) only" in text
+    assert "- **Applies to:** fine-tuning only" in text
+
+
+def test_hf_trainer_default_has_no_contradiction():
+    # the HF Trainer's defaults: no warmup, AdamW β2=0.999, linear to 0 over 3,000 steps
+    got = findings("hf-trainer-default")
+    ids = [f.rule for f in got]
+    assert "warmup-below-untuned-floor" not in ids  # measured from scratch: not for a fine-tune
+    assert all(f.severity == "info" for f in got)
+    (conflict,) = [f for f in got if f.rule == "untuned-floor-vs-finetune"]
+    # one finding names both sources and the choice
+    for src in ("arXiv:1910.04209", "run_classifier.py", "README.glue.md", "TrainingArguments"):
+        assert src in conflict.source
+    # the numbers: 2/(1−0.999) = 2000 steps; BERT's 10% of 3,000 = 300
+    assert "2,000 steps" in conflict.message and "at most 300 steps" in conflict.message
+    assert "follows the fine-tuning practice" in conflict.message
+
+
+def test_the_same_schedule_pretraining_gets_the_floor_warning():
+    data = spec(total=3000, warmup=NO_WARMUP, decay={"shape": "linear"},
+                training={"beta2": 0.999})
+    ids = {f.rule for f in findings(data)}
+    assert "warmup-below-untuned-floor" in ids and "untuned-floor-vs-finetune" not in ids
+
+
+def test_folk_rules_say_folk_rule_in_the_finding():
+    for name in ("gpt3-small", "llama2-7b"):
+        folk = [f for f in findings(name) if f.rule.startswith("folk-")]
+        assert folk and all("folk rule" in f.message for f in folk)
+    band = findings(spec(warmup={"shape": "linear", "length": "8%"}))
+    assert any(f.rule == "folk-warmup-band" and "folk rule" in f.message for f in band)
+
+
+def test_not_checked_lists_only_rules_that_apply_and_respects_ignore():
+    data = spec(warmup=NO_WARMUP, training={"optimizer": None, "beta2": None})
+    msg = next(f.message for f in findings(data) if f.rule == "rules-not-checked")
+    assert "sgd-large-batch needs training.optimizer (--optimizer)" in msg
+    msg = next(f.message for f in findings(data, ignore=["sgd-large-batch"])
+               if f.rule == "rules-not-checked")
+    assert "sgd-large-batch" not in msg
+    # an optimizer that is not SGD: the SGD rules do not apply, so nothing is missing for them
+    adam = spec(training={"beta2": None})
+    msg = next(f.message for f in findings(adam) if f.rule == "rules-not-checked")
+    assert msg.startswith("Not checked for lack of facts: warmup-below-untuned-floor needs "
+                          "training.beta2 (--beta2)") and "sgd" not in msg

@@ -2,6 +2,7 @@
 checked separately (CONTRACT §3, §6, §7)."""
 
 import json
+import re
 
 import pytest
 import yaml
@@ -19,7 +20,7 @@ total: 100k
 peak_lr: 3.0e-4
 warmup: {shape: linear, length: 2000, skip_zero: true}
 decay: {shape: cosine, final_lr: 10%}
-training: {optimizer: adamw, beta2: 0.95, architecture: pre-ln}
+training: {regime: pretrain, optimizer: adamw, beta2: 0.95, architecture: pre-ln}
 """
 POST_LN_NO_WARMUP = """\
 total: 100k
@@ -154,7 +155,7 @@ def test_list_rules():
 def test_recommend_prints_schedule_rules_and_why():
     r = run("recommend", "--steps", "100k", "--batch", "512")
     assert r.exit_code == 0, r.output
-    for text in ("1,800 steps", "warmup-grows-with-batch", "untuned-warmup-floor", "bound",
+    for text in ("1,800 steps", "warmup-grows-with-batch", "untuned-warmup-floor", "decided",
                  "Ma & Yarats", "0.125%", "cosine to 10%"):
         assert text in r.stdout, text
     assert r.stderr == ""
@@ -164,7 +165,9 @@ def test_recommend_json_per_contract():
     r = run("recommend", "--steps", "100k", "--batch", "512", "--peak-lr", "3e-4", "--json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert set(d) == {"total_steps", "warmup_steps", "peak_lr", "spec", "rules", "explanation"}
+    assert set(d) == {"regime", "total_steps", "warmup_steps", "peak_lr", "spec", "rules",
+                      "explanation", "conflicts"}
+    assert d["regime"]["value"] == "pretrain" and d["regime"]["assumed"] is True
     assert d["total_steps"] == 100_000 and d["warmup_steps"] == 1800 and d["peak_lr"] == 3e-4
     assert warmupctl.load(d["spec"]).warmup_steps == 1800
     for e in d["rules"]:
@@ -271,3 +274,150 @@ def test_curve_exports_of_a_multiplier_spec_say_so(tmp_path):
     assert "lr_is_multiplier" not in plain
     csv = run("export", "gpt3-small", "-f", "csv", "--every", "100k").stdout
     assert csv.startswith("step,lr\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 14: regimes, facts as flags, narrow terminals
+# ---------------------------------------------------------------------------------------------
+
+
+def test_recommend_says_the_regime_first():
+    r = run("recommend", "--steps", "10000", "--batch", "64")
+    first = " ".join(r.stdout.split("\n\n")[0].split())  # the first paragraph, however wrapped
+    assert first.startswith("regime: pretrain (assumed") and "--regime finetune" in first
+    r = run("recommend", "--steps", "10000", "--batch", "64", "--regime", "finetune")
+    assert r.stdout.splitlines()[0].startswith("regime: finetune (given")
+
+
+def test_recommend_finetune_with_hf_betas_in_the_terminal():
+    r = run("recommend", "--steps", "3000", "--batch", "32", "--regime", "finetune",
+            "--beta2", "0.999", "--peak-lr", "2e-5")
+    assert r.exit_code == 0, r.output
+    assert "180 steps (6%)" in r.stdout  # RoBERTa's 6% of 3,000
+    assert "2,000 steps (66.7%)" not in r.stdout
+    (line,) = [x for x in r.stdout.splitlines() if x.startswith("conflict")]
+    assert "untuned-warmup-floor vs finetune-warmup-band" in line
+    d = json.loads(run("recommend", "--steps", "3000", "--batch", "32", "--regime", "finetune",
+                       "--beta2", "0.999", "--peak-lr", "2e-5", "--json").stdout)
+    assert d["warmup_steps"] == 180 and len(d["conflicts"]) == 1
+    assert d["regime"] == {"value": "finetune", "assumed": False, "why": d["regime"]["why"]}
+
+
+def test_validate_says_the_regime_before_the_findings(clean, tmp_path):
+    r = run("validate", clean)
+    assert r.stdout.splitlines()[1] == "regime: pretrain (training.regime)"
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(CLEAN.replace("regime: pretrain, ", ""))
+    r = run("validate", str(bare), "--json")
+    assert [f["rule"] for f in json.loads(r.stdout)] == ["regime-assumed"]
+    assert run("validate", str(bare)).stdout.splitlines()[1].startswith(
+        "regime: pretrain (assumed")
+    # the flag supplies it
+    r = run("validate", str(bare), "--regime", "pretrain", "--json")
+    assert json.loads(r.stdout) == []
+
+
+IDENTIFIER = re.compile(r"\S*[:_/.]\S*[A-Za-z0-9]")
+
+
+@pytest.mark.parametrize("args", [
+    ["validate", "hf-trainer-default"], ["validate", "gpt3-small"],
+    ["validate", "--warmup", "none", "--total", "50k", "--peak-lr", "1e-3", "--decay",
+     "cosine:0", "--beta2", "0.999", "--optimizer", "adamw"],
+    ["validate", "llama3-405b"],
+])
+def test_validate_at_80_columns_never_breaks_an_identifier(args):
+    r = runner.invoke(app, args, env={"NO_COLOR": "1", "COLUMNS": "80"})
+    assert r.exit_code in (0, 1), r.output
+    assert max(len(x) for x in r.stdout.splitlines()) <= 80
+    found = json.loads(runner.invoke(app, args + ["--json"], env=ENV).stdout)
+    assert found
+    for f in found:
+        for word in IDENTIFIER.findall(f["source"] + " " + f["message"]):
+            assert word in r.stdout, (word, f["rule"])
+
+
+def test_recommend_at_80_columns_never_breaks_a_citation():
+    r = runner.invoke(app, ["recommend", "--steps", "14130", "--batch", "8192", "--optimizer",
+                            "sgd", "--base-lr", "0.1", "--base-batch", "256"],
+                      env={"NO_COLOR": "1", "COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    for e in json.loads(runner.invoke(app, ["recommend", "--steps", "14130", "--batch", "8192",
+                                            "--optimizer", "sgd", "--base-lr", "0.1",
+                                            "--base-batch", "256", "--json"], env=ENV
+                                      ).stdout)["rules"]:
+        for word in rules.BASIS_BY_ID[e["rule"]].cite.split():
+            assert word in r.stdout, word
+    assert "decided" in r.stdout and "yes = this rule set the number" in " ".join(r.stdout.split())
+
+
+ISSUE_FLAGS = ["--warmup", "none", "--total", "50k", "--peak-lr", "1e-3", "--decay", "cosine:0"]
+
+
+def test_validate_lists_the_rules_it_could_not_apply():
+    r = run("validate", *ISSUE_FLAGS, "--json")
+    found = {f["rule"]: f for f in json.loads(r.stdout)}
+    msg = found["rules-not-checked"]["message"]
+    assert "no-warmup-adaptive needs training.optimizer (--optimizer)" in msg
+    assert ("warmup-below-untuned-floor needs training.optimizer and training.beta2 "
+            "(--optimizer, --beta2)") in msg
+    text = " ".join(run("validate", *ISSUE_FLAGS).stdout.split())
+    assert "Not checked for lack of facts: no-warmup-post-ln needs training.architecture" in text
+
+
+def test_training_flags_let_the_optimizer_rules_run():
+    r = run("validate", *ISSUE_FLAGS, "--optimizer", "adamw", "--beta2", "0.999",
+            "--regime", "pretrain", "--architecture", "pre-ln", "--json")
+    got = {f["rule"]: f for f in json.loads(r.stdout)}
+    assert got["no-warmup-adaptive"]["severity"] == "warning"
+    # Ma & Yarats: 2/(1 − 0.999) = 2000 steps
+    assert "2/(1−β2) = 2000 steps" in got["warmup-below-untuned-floor"]["message"]
+    assert "rules-not-checked" not in got and "regime-assumed" not in got
+
+
+def test_training_flags_override_one_field_of_the_specs_block():
+    # hf-trainer-default says finetune, adamw, β2 0.999: --regime pretrain changes only the regime
+    r = run("validate", "hf-trainer-default", "--regime", "pretrain", "--json")
+    got = {f["rule"] for f in json.loads(r.stdout)}
+    assert "warmup-below-untuned-floor" in got and "no-warmup-finetune" not in got
+    r = run("validate", "hf-trainer-default", "--beta2", "0.95", "--json")
+    got = {f["rule"]: f["message"] for f in json.loads(r.stdout)}
+    assert "2/(1−β2) = 40 steps for β2=0.95" in got["untuned-floor-vs-finetune"]  # 2/0.05
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--beta2", "1.5"], "--beta2: beta2 must be below 1"),
+    (["--regime", "fine"], "--regime: unknown regime 'fine' (did you mean 'finetune'?)"),
+    (["--batch", "2.5"], "--batch: expected a whole number"),
+    (["--architecture", "postln"], "--architecture"),
+])
+def test_bad_training_flags_name_the_flag(args, fragment):
+    r = run("validate", "gpt3-small", *args)
+    assert r.exit_code == 2 and fragment in r.stderr and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("command", ["show", "lr", "plot", "export", "validate"])
+def test_every_command_that_takes_a_schedule_has_a_flag_per_training_field(command):
+    import typer
+
+    from warmupctl.spec import TRAINING_KEYS
+
+    cmd = typer.main.get_command(app).commands[command]
+    flags = {opt for p in cmd.params for opt in getattr(p, "opts", [])}
+    # recommend's names: --batch for batch_size, the others as the keys with dashes
+    wanted = {"--batch" if k == "batch_size" else "--" + k.replace("_", "-")
+              for k in TRAINING_KEYS}
+    assert wanted <= flags, wanted - flags
+
+
+def test_the_finetune_example_in_advisor_md_is_what_recommend_prints():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "advisor.md").read_text()
+    cmd = ("$ warmupctl recommend --steps 3000 --batch 32 --regime finetune --beta2 0.999 "
+           "--peak-lr 2e-5\n")
+    start = text.index(cmd) + len(cmd)
+    block = text[start:text.index("```", start)]
+    r = runner.invoke(app, cmd.split()[2:], env={"NO_COLOR": "1", "COLUMNS": "100"})
+    assert r.exit_code == 0 and r.stdout == block
+    assert "conflict untuned-warmup-floor vs finetune-warmup-band" in block

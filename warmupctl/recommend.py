@@ -5,13 +5,19 @@ values and whether they decided the result, and a short explanation in the user'
 Nothing here prints or writes files. The rules are listed in :mod:`warmupctl.rules.basis` and in
 docs/rules.md; how they combine:
 
+* every rule applies only in the regime where its evidence was measured; the regime is
+  ``--regime``, or pretraining, assumed and said so (``Recommendation.regime``);
 * pretraining: warmup fraction ``f(B) = 1% + 4%·log2(B/256)/5`` clipped to the 1–5% band, so it
-  never shrinks as the batch grows; fine-tuning: 6% (RoBERTa GLUE), inside the 3–10% band;
-* Adam family and RAdam: at least ``2/(1−β2)`` steps (Ma & Yarats), even above the band;
+  never shrinks as the batch grows; Adam family and RAdam: at least ``2/(1−β2)`` steps (Ma &
+  Yarats), even above the band;
+* fine-tuning: 6% (RoBERTa GLUE), never above BERT's 10%; the ``2/(1−β2)`` floor, measured from
+  scratch, is not applied, and when it would ask for more the conflict is reported;
+* when two rules disagree, ``Recommendation.conflicts`` has one entry naming both, their sources
+  and the choice made;
 * peak: ``--peak-lr``, or ``--base-lr`` scaled from ``--base-batch`` linearly (SGD, Goyal et al.)
   or by the square root (adaptive optimizers, Malladi et al.); both are shown;
 * decay: cosine (pretraining) or linear (fine-tuning) over the rest of the run, to 10% of the peak
-  when pretraining and to 0 for fine-tuning's linear decay; or WSD with a 20% (1−sqrt) cooldown.
+  when pretraining and to 0 when fine-tuning; or (pretraining) WSD with a 20% (1−sqrt) cooldown.
 """
 
 from __future__ import annotations
@@ -22,7 +28,16 @@ from typing import Any
 
 from .errors import WarmupctlError, suggest
 from .rules import BASIS_BY_ID
-from .rules._core import is_adam_family, is_radam, is_sgd, lr, num, pct, untuned_warmup
+from .rules._core import (
+    REGIME_WORDS,
+    is_adam_family,
+    is_radam,
+    is_sgd,
+    lr,
+    num,
+    pct,
+    untuned_warmup,
+)
 from .rules.basis import (
     BAND_BATCHES,
     DEFAULT_BETA1,
@@ -54,16 +69,23 @@ class Recommendation:
     spec: dict[str, Any]
     rules: list[dict[str, Any]] = field(default_factory=list)
     explanation: str = ""
+    #: {"value": "pretrain", "assumed": True, "why": "..."}: the regime, and whether it was given
+    regime: dict[str, Any] = field(default_factory=dict)
+    #: one entry per pair of rules that disagreed: {"rules", "sources", "chosen", "message"}
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The `recommend --json` object (docs/advisor.md)."""
+        """The `recommend --json` object (docs/advisor.md): CONTRACT §7's keys, with the regime
+        first and the conflicts last."""
         return {
+            "regime": self.regime,
             "total_steps": self.total_steps,
             "warmup_steps": self.warmup_steps,
             "peak_lr": self.peak_lr,
             "spec": self.spec,
             "rules": self.rules,
             "explanation": self.explanation,
+            "conflicts": self.conflicts,
         }
 
 
@@ -113,6 +135,14 @@ def _check_inputs(steps: int, batch: int, regime: str, optimizer: str, decay: st
             raise WarmupctlError(f"{name} must be a positive rate, got {value!r}")
     if base_batch is not None and base_batch < 1:
         raise WarmupctlError(f"--base-batch must be at least 1, got {base_batch}")
+    if regime == "finetune" and base_lr is not None:
+        raise WarmupctlError("--base-lr scales a rate by the batch rules of Goyal et al. and "
+                             "Malladi et al., measured training from scratch; for a fine-tune "
+                             "give --peak-lr (the recipes' own rates: BERT 2e-5 to 5e-5)")
+    if regime == "finetune" and decay == "wsd":
+        raise WarmupctlError("--decay wsd rests on pretraining evidence (Hägele et al. 2024, "
+                             "MiniCPM); for a fine-tune use --decay linear (BERT, RoBERTa, the "
+                             "HF default) or cosine")
 
 
 def _round(x: float | None) -> float | None:
@@ -138,7 +168,7 @@ def recommend(
     steps: int,
     batch: int,
     *,
-    regime: str = "pretrain",
+    regime: str | None = None,
     optimizer: str = "adamw",
     beta2: float | None = None,
     peak_lr: float | None = None,
@@ -149,9 +179,12 @@ def recommend(
 ) -> Recommendation:
     """A warmup schedule for ``steps`` optimizer steps at ``batch`` sequences (or images) per step.
 
+    ``regime`` None means pretraining, assumed (and said so in the result's ``regime``).
     Raises :class:`~warmupctl.errors.WarmupctlError` for inputs it cannot plan for.
     """
     optimizer = optimizer.strip().lower()
+    regime_info = _regime(regime)
+    regime = regime_info["value"]
     decay = decay or ("cosine" if regime == "pretrain" else "linear")
     _check_inputs(steps, batch, regime, optimizer, decay, beta2, peak_lr, base_lr, base_batch,
                   seq_len)
@@ -164,7 +197,7 @@ def recommend(
     b2_default = uses_floor and beta2 is None
     b2 = DEFAULT_BETA2[regime] if b2_default else beta2
     floor = untuned_warmup(b2) if uses_floor and b2 is not None else 0
-    if floor > MAX_FLOOR_SHARE * N:
+    if pretrain and floor > MAX_FLOOR_SHARE * N:
         raise WarmupctlError(
             f"{optimizer} with β2={num(b2)} needs at least 2/(1−β2) = {floor} warmup steps "
             f"(Ma & Yarats 2019), which would leave less than 20% of the {N:,}-step run for the "
@@ -181,8 +214,9 @@ def recommend(
         hi = _floor(FINETUNE_BAND[1] * N)
         raw = frac = FINETUNE_FRACTION
         base_w = min(hi, max(lo, _ceil(frac * N)))
-    W = max(base_w, floor)
-    floor_bound = floor > base_w
+    # the optimizer floor was measured from scratch: it binds only when pretraining
+    W = max(base_w, floor) if pretrain else base_w
+    floor_bound = pretrain and floor > base_w
 
     if b2_default:
         rules.append(_entry("default-beta2", b2, floor_bound))
@@ -190,10 +224,11 @@ def recommend(
         rules.append(_entry("pretrain-warmup-band", {"min_steps": lo, "max_steps": hi},
                             raw != frac and not floor_bound))
         rules.append(_entry("warmup-grows-with-batch", base_w, not floor_bound))
+        if uses_floor:
+            rules.append(_entry("untuned-warmup-floor", floor, floor_bound))
     else:
-        rules.append(_entry("finetune-warmup-band", base_w, not floor_bound))
-    if uses_floor:
-        rules.append(_entry("untuned-warmup-floor", floor, floor_bound))
+        rules.append(_entry("finetune-warmup-band", base_w, True))
+    conflicts = _conflicts(N, W, base_w, hi, floor, b2, optimizer, pretrain)
 
     # -- peak ----------------------------------------------------------------------------------
     start_lr = None
@@ -227,9 +262,9 @@ def recommend(
         decay_block: dict[str, Any] = {"shape": "wsd", "final_lr": 0, "cooldown": cool,
                                        "cooldown_shape": "1-sqrt"}
     else:
-        final = FINAL_FRACTION if (pretrain or decay == "cosine") else 0.0
+        final = FINAL_FRACTION if pretrain else 0.0
         decay_block = {"shape": decay, "final_lr": "10%" if final else 0}
-    rules.append(_entry("final-lr", final, True))
+    rules.append(_entry("final-lr" if pretrain else "finetune-final-lr", final, True))
     rules.append(_entry("decay-horizon-is-run", rest, True))
     if decay == "wsd":
         rules.append(_entry("wsd-cooldown", cool, True))
@@ -249,7 +284,7 @@ def recommend(
         floor=floor, base_w=base_w, frac=frac, decay=decay, final=final, peak=peak,
         peak_given=peak_lr is not None, base_lr=base_lr, base_batch=base_batch, scaling=scaling,
         start_lr=start_lr, tokens=B * seq_len if seq_len else None,
-        cool=decay_block.get("cooldown"),
+        cool=decay_block.get("cooldown"), conflicts=conflicts,
     )
     spec: dict[str, Any] = {
         "name": "recommended",
@@ -262,14 +297,52 @@ def recommend(
         "decay": decay_block,
         "training": training,
     }
-    return Recommendation(N, W, peak, spec, rules, explanation)
+    return Recommendation(N, W, peak, spec, rules, explanation, regime_info, conflicts)
+
+
+def _regime(regime: str | None) -> dict[str, Any]:
+    """The regime and why: given with --regime, or pretraining, assumed."""
+    if regime is None:
+        return {"value": "pretrain", "assumed": True,
+                "why": "no --regime given; pretraining from scratch is where most warmup "
+                       "evidence was measured; pass --regime finetune when the run starts from "
+                       "trained weights"}
+    return {"value": regime, "assumed": False,
+            "why": f"given with --regime: {REGIME_WORDS.get(regime, regime)}"}
+
+
+def _conflict(rules: tuple[str, str], chosen: str, message: str) -> dict[str, Any]:
+    return {"rules": list(rules), "sources": [BASIS_BY_ID[r].source for r in rules],
+            "chosen": chosen, "message": message}
+
+
+def _conflicts(N: int, W: int, base_w: int, hi: int, floor: int, b2: float | None,
+               optimizer: str, pretrain: bool) -> list[dict[str, Any]]:
+    """One entry per pair of rules that disagreed about the warmup, with the choice made."""
+    if not floor or floor <= base_w:
+        return []
+    floor_text = (f"Ma & Yarats 2019's untuned floor for {optimizer} with β2={num(b2)} is "
+                  f"2/(1−β2) = {floor:,} steps ({pct(floor / N)} of the run)")
+    if pretrain:
+        other = "pretrain-warmup-band" if W > hi else "warmup-grows-with-batch"
+        said = (f"the 1–5% band allows at most {hi:,} steps (BERT 1%, Goyal et al. 5.6%)"
+                if W > hi else f"the batch-size rule gives {base_w:,} steps")
+        return [_conflict((other, "untuned-warmup-floor"), "untuned-warmup-floor",
+                          f"{floor_text}, while {said}: the floor wins, as the optimizer's "
+                          f"minimum, so the warmup is {W:,} steps; a lower β2 (0.95 → 40 "
+                          f"steps) would resolve it.")]
+    return [_conflict(("untuned-warmup-floor", "finetune-warmup-band"), "finetune-warmup-band",
+                      f"{floor_text}, while fine-tuning recipes warm up for RoBERTa's 6% "
+                      f"(Liu et al. 2019) and at most BERT's 10% (Devlin et al. 2019): the floor "
+                      f"was measured training from scratch, so the fine-tuning practice wins "
+                      f"and the warmup is {W:,} steps ({pct(W / N)}).")]
 
 
 def _explain(*, N: int, B: int, W: int, regime: str, optimizer: str, b2: float | None,
              b2_default: bool, floor: int, base_w: int, frac: float, decay: str, final: float,
              peak: float | None, peak_given: bool, base_lr: float | None,
              base_batch: int | None, scaling: Any, start_lr: float | None,
-             tokens: int | None, cool: int | None) -> str:
+             tokens: int | None, cool: int | None, conflicts: list[dict[str, Any]]) -> str:
     """One paragraph, in the user's numbers: why this warmup, this decay and this peak."""
     from .units import format_count
 
@@ -282,8 +355,8 @@ def _explain(*, N: int, B: int, W: int, regime: str, optimizer: str, b2: float |
         why = (f"{pct(frac)} for batch {B:,} in the 1–5% band, which grows with the batch (1% at "
                f"≤256 up to 5% at ≥8,192; Goyal et al. needed a gradual warmup at 8k)")
     else:
-        why = ("RoBERTa's 6% for GLUE, in the 3–10% of published fine-tuning recipes (Tülu 3 "
-               "3%, BERT 10%)")
+        why = ("RoBERTa's 6% of updates for GLUE (Liu et al. 2019), within published fine-tuning "
+               "practice: never above BERT's 10%, and the HF Trainer default is 0")
     assumed = ""
     if b2_default:
         norm = "the LLM pretraining norm" if pretrain else "RoBERTa's fine-tuning value"
@@ -291,7 +364,12 @@ def _explain(*, N: int, B: int, W: int, regime: str, optimizer: str, b2: float |
                    f"pass --beta2 if you keep it")
     floor_text = (f"{optimizer}'s floor of 2/(1−β2) = {floor} steps for β2={num(b2)} "
                   f"(Ma & Yarats 2019){assumed}") if floor else ""
-    if W == base_w:
+    if not pretrain:
+        out[-1] += f": {why}."
+        if conflicts:
+            out.append(f"The untuned floor 2/(1−β2) = {floor:,} steps (Ma & Yarats 2019) was "
+                       f"measured training from scratch and is not applied to a fine-tune.")
+    elif W == base_w:
         out[-1] += f": {why}."
         if floor:
             out.append(f"That clears {floor_text}.")
@@ -309,8 +387,10 @@ def _explain(*, N: int, B: int, W: int, regime: str, optimizer: str, b2: float |
                    f"about half the best cosine peak).")
     else:
         to = "10% of the peak" if final else "0"
+        why_end = ("Chinchilla: match the horizon to the run" if pretrain else
+                   "as the BERT and RoBERTa recipes and the HF Trainer's schedules do")
         out.append(f"A {decay} decay to {to} then ends exactly at the last step, {N - W:,} steps "
-                   f"later (Chinchilla: match the horizon to the run).")
+                   f"later ({why_end}).")
     if base_lr is not None:
         assert base_batch is not None
         kappa = B / base_batch
@@ -335,9 +415,10 @@ def _explain(*, N: int, B: int, W: int, regime: str, optimizer: str, b2: float |
         out.append("No peak was given, so the spec's rates are multipliers of your peak "
                    "(peak_lr: {multiplier: 1.0}); trainer exports need --peak-lr.")
     if pretrain:
-        out.append("The 1–5% band is a convention, not a measured threshold: GPT-3 (0.125% of "
-                   "tokens), OLMo 2 7B (0.22%), nanoGPT (0.33%) and Llama 2 (0.4%) trained "
-                   "stably with less.")
+        out.append("The 1–5% band runs from BERT's 1% at batch 256 to Goyal et al.'s 5.6% at "
+                   "8k; a folk rule quotes the same band, but it is a convention, not a measured "
+                   "threshold: GPT-3 (0.125% of tokens), OLMo 2 7B (0.22%), nanoGPT (0.33%) and "
+                   "Llama 2 (0.4%) trained stably with less.")
     else:
         out.append("Zero warmup is often fine from a strong checkpoint (the HF Trainer "
                    "default; an SFT study saw no difference for 0–100 steps).")

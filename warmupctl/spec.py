@@ -112,6 +112,10 @@ class _Ctx:
 
     def error(self, path: tuple[Any, ...], message: str, hint: str | None = None) -> SpecError:
         text_path = _path_text(path)
+        field_key = ".".join(str(p) for p in path[:2])
+        if len(path) >= 2 and field_key in self.flags:  # training.beta2 from --beta2
+            return SpecError(message, path=self.flags[field_key], hint=hint,
+                             origin="command line")
         if path and path[0] in self.flags:
             return SpecError(message, path=self.flags[path[0]], hint=hint, origin="command line")
         pos = None
@@ -355,6 +359,23 @@ def _peak(ctx: _Ctx, data: Mapping[str, Any], *,
     return None, None
 
 
+def _fold_fields(ctx: _Ctx, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Flags that set one field of a block (``training.beta2`` from ``--beta2``) merged into the
+    block; the rest of the spec's block is kept. Only keys that came from flags are folded: a
+    dotted key written in a YAML file stays an unknown key."""
+    dotted = [k for k in data if isinstance(k, str) and "." in k and k in ctx.flags]
+    if not dotted:
+        return data
+    out = {k: v for k, v in data.items() if k not in dotted}
+    for key in dotted:
+        block, name = key.split(".", 1)
+        current = out.get(block)
+        if current is None:
+            current = {}
+        out[block] = {**_mapping(ctx, current, (block,), f"the {block} block"), name: data[key]}
+    return out
+
+
 def _multiplier(ctx: _Ctx, block: Mapping[str, Any]) -> float:
     """``peak_lr: {multiplier: 1.0}``: the rates are multiples of a peak given elsewhere (a LambdaLR
     factor), not rates; trainer exports refuse such a spec (docs/spec.md)."""
@@ -388,6 +409,7 @@ def parse(
     for k in data:
         if not isinstance(k, str):
             raise ctx.error((), f"keys must be names, got {k!r}")
+    data = _fold_fields(ctx, data)
     _check_keys(ctx, data, TOP_KEYS, ())
     name = _text(ctx, data, "name")
     meta: dict[str, Any] = {

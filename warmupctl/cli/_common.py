@@ -62,6 +62,22 @@ EpochOpt = Annotated[
     typer.Option("--steps-per-epoch", help="Optimizer steps per epoch (for lengths in epochs).",
                  rich_help_panel=SCHEDULE_PANEL, show_default=False),
 ]
+TRAINING_PANEL = "Training facts (the spec's training: block, read by validate's rules)"
+#: the training flags: (parameter name, flag, training key, help), names as `recommend` spells them
+TRAINING_FLAGS = (
+    ("regime", "--regime", "regime", "pretrain (from scratch) or finetune (from trained weights)."),
+    ("optimizer", "--optimizer", "optimizer", "Optimizer name: adamw, adam, radam, sgd, lion…"),
+    ("beta1", "--beta1", "beta1", "Adam's β1."),
+    ("beta2", "--beta2", "beta2", "Adam's β2 (the untuned floor is 2/(1−β2) steps)."),
+    ("eps", "--eps", "eps", "Adam's ε."),
+    ("momentum", "--momentum", "momentum", "SGD momentum."),
+    ("weight_decay", "--weight-decay", "weight_decay", "Weight decay."),
+    ("grad_clip", "--grad-clip", "grad_clip", "Gradient clipping norm."),
+    ("batch", "--batch", "batch_size",
+     "Sequences (or images) per optimizer step, after accumulation, across devices."),
+    ("seq_len", "--seq-len", "seq_len", "Tokens per sequence."),
+    ("architecture", "--architecture", "architecture", "pre-ln, post-ln or other."),
+)
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No notices on stderr (errors are still shown).")
 ]
@@ -159,9 +175,19 @@ def overrides(
     decay: str | None = None,
     tokens_per_step: str | None = None,
     steps_per_epoch: str | None = None,
+    **training: str | None,
 ) -> dict[str, tuple[str, Any]]:
-    """Schedule flags as top-level spec keys: ``{key: (flag, value)}`` (value None removes)."""
+    """Schedule flags as top-level spec keys: ``{key: (flag, value)}`` (value None removes).
+    Training flags (``beta2="0.95"``…) become ``training.beta2`` keys, which the spec parser
+    merges into the spec's ``training:`` block one field at a time."""
     out: dict[str, tuple[str, Any]] = {}
+    by_name = {name: (flag, key) for name, flag, key, _ in TRAINING_FLAGS}
+    for name, value in training.items():
+        if name not in by_name:
+            raise TypeError(f"overrides() got an unexpected keyword argument {name!r}")
+        if value is not None:
+            flag, key = by_name[name]
+            out[f"training.{key}"] = (flag, value)
     if total is not None:
         out["total"] = ("--total", total)
     if peak_lr is not None:
@@ -199,13 +225,19 @@ _FLAG_PARAMETERS = [
     for name, ann in (("total", TotalOpt), ("peak_lr", PeakOpt), ("warmup", WarmupOpt),
                       ("decay", DecayOpt), ("tokens_per_step", TokensOpt),
                       ("steps_per_epoch", EpochOpt))
+] + [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+        Optional[str], typer.Option(flag, help=text, rich_help_panel=TRAINING_PANEL,
+                                    show_default=False)])
+    for name, flag, _, text in TRAINING_FLAGS
 ]
 
 
 def schedule_flags(fn: F) -> F:
     """Give a command the schedule flags (--total, --peak-lr, --warmup, --decay,
-    --tokens-per-step, --steps-per-epoch) and pass them to it as one ``flags`` argument: the
-    spec overrides that :func:`load_schedule` applies."""
+    --tokens-per-step, --steps-per-epoch) and the training flags (--regime, --optimizer,
+    --beta2, --batch…, :data:`TRAINING_FLAGS`) and pass them to it as one ``flags`` argument:
+    the spec overrides that :func:`load_schedule` applies."""
     sig = inspect.signature(fn)
     own = [p for p in sig.parameters.values() if p.name != "flags"]
 
@@ -252,6 +284,12 @@ def load_schedule(spec: str | None, flags: dict[str, tuple[str, Any]], quiet: bo
                             hint="the default's warmup is 2000 steps: give --warmup too, "
                                  "e.g. --warmup linear:2%") from None
         raise
+
+
+def longest_word(texts: list[str]) -> int:
+    """The longest space-separated word in ``texts``: a table column at least this wide never
+    breaks an identifier (arXiv:1910.04209, cosine_warmup_with_min_lr) across lines."""
+    return max((len(w) for t in texts for w in str(t).split()), default=1)
 
 
 def fmt_lr(x: float) -> str:

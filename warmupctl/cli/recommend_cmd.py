@@ -20,6 +20,7 @@ from ._common import (
     emit_json,
     fmt_lr,
     handle_errors,
+    longest_word,
     notice,
 )
 
@@ -59,8 +60,10 @@ def recommend_cmd(
     batch: Annotated[str, typer.Option("--batch", help="Sequences (or images) per optimizer step, "
                                        "after accumulation, across devices.",
                                        rich_help_panel=RUN, show_default=False)],
-    regime: Annotated[str, typer.Option("--regime", help="pretrain or finetune.",
-                                        rich_help_panel=RUN)] = "pretrain",
+    regime: Annotated[Optional[str], typer.Option(
+        "--regime", help="pretrain (from scratch) or finetune (from trained weights). Default: "
+                         "pretrain, assumed and said so.", rich_help_panel=RUN,
+        show_default=False)] = None,
     optimizer: Annotated[str, typer.Option(
         "--optimizer", help="One of: " + ", ".join(OPTIMIZERS) + ".", rich_help_panel=RUN,
     )] = "adamw",
@@ -89,8 +92,10 @@ def recommend_cmd(
 ) -> None:
     """Recommend a warmup schedule for a run, with every rule that shaped it and its source.
 
-    Pretraining warmup sits in 1–5% of the steps (longer for larger batches) unless Adam's
-    2/(1−β2) floor needs more; fine-tuning uses 6%. The written spec passes `validate`.
+    Pretraining warmup sits in 1–5% of the steps (longer for larger batches) unless Adam's \
+    2/(1−β2) floor needs more; fine-tuning uses RoBERTa's 6%, never above BERT's 10%. Each rule \
+    applies only in the regime where its evidence was measured, and a conflict between two \
+    rules is reported with the choice made. The written spec passes `validate`.
     """
 
     if output == "-" and json:
@@ -124,6 +129,12 @@ def recommend_cmd(
         emit_json(rec.to_dict())
         return
     _print(console(highlight=False), rec, schedule, concerns)
+
+
+def _regime_line(rec) -> str:
+    r = rec.regime
+    how = "assumed — " if r["assumed"] else ""
+    return f"regime: {r['value']} ({how}{r['why']})"
 
 
 MULTIPLIER_COMMENT = ("# no --peak-lr or --base-lr was given: the rates are multipliers of your\n"
@@ -166,20 +177,29 @@ def _print(console: "Console", rec, schedule, concerns) -> None:
     else:
         dtext = f"{d['shape']} to {d['final_lr'] or 0} over {n - w:,} steps"
     grid.add_row("decay", dtext)
+    from rich.markup import escape
+
+    console.print(f"[bold]{escape(_regime_line(rec))}[/bold]")
+    console.print()
     console.print("[bold]recommended schedule[/bold]")
     console.print(grid)
     console.print()
-    table = Table(title="rules that shaped it (docs/rules.md explains each)", title_justify="left",
-                  show_edge=False, highlight=False)
+    table = Table(title="rules that shaped it (docs/rules.md explains each; \"decided\": yes = "
+                        "this rule set the number, no = shown for context)",
+                  title_justify="left", show_edge=False, highlight=False)
+    cites = [BASIS_BY_ID[r["rule"]].cite for r in rec.rules]
+    values = [_value(r["value"]) for r in rec.rules]
     table.add_column("rule", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    table.add_column("bound", no_wrap=True)
-    table.add_column("source", overflow="fold")
-    for r in rec.rules:
-        table.add_row(r["rule"], _value(r["value"]), "yes" if r["bound"] else "no",
-                      BASIS_BY_ID[r["rule"]].cite)
+    table.add_column("value", min_width=longest_word(values))
+    table.add_column("decided", no_wrap=True)
+    table.add_column("source", min_width=longest_word(cites))
+    for r, value, cite in zip(rec.rules, values, cites, strict=True):
+        table.add_row(r["rule"], value, "yes" if r["bound"] else "no", cite)
     console.print(table)
     console.print()
+    for c in rec.conflicts:
+        console.print(f"[yellow]conflict[/yellow] {' vs '.join(c['rules'])}: {c['message']}")
+        console.print()
     console.print(rec.explanation, soft_wrap=False)
     for f in concerns:
         console.print(f"[yellow]{f.severity}[/yellow] {f.rule}: {f.message}")

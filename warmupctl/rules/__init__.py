@@ -13,13 +13,24 @@ from collections.abc import Iterable
 
 from ..engine import Schedule
 from ..errors import WarmupctlError, suggest
-from . import basis, batch, decay, horizon, optimizer, shape, warmup_length
-from ._core import SEVERITIES, SEVERITY_RANK, Basis, Facts, Finding, Rule, facts, untuned_warmup
+from . import basis, batch, coverage, decay, horizon, optimizer, shape, warmup_length
+from ._core import (
+    REGIME_WORDS,
+    REGIMES,
+    SEVERITIES,
+    SEVERITY_RANK,
+    Basis,
+    Facts,
+    Finding,
+    Rule,
+    facts,
+    untuned_warmup,
+)
 
 #: every validate rule, family by family, in the order docs/rules.md lists them
 RULES: tuple[Rule, ...] = tuple(
-    warmup_length.RULES + optimizer.RULES + horizon.RULES + decay.RULES + shape.RULES
-    + batch.RULES
+    coverage.RULES + warmup_length.RULES + optimizer.RULES + horizon.RULES + decay.RULES
+    + shape.RULES + batch.RULES
 )
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 #: the rules `recommend` applies
@@ -47,7 +58,7 @@ def resolve_ignored(ids: Iterable[str]) -> frozenset[str]:
 def check(schedule: Schedule, ignore: Iterable[str] = ()) -> list[Finding]:
     """All findings for a schedule, errors first, then warnings, then information."""
     skip = resolve_ignored(ignore)
-    f = facts(schedule)
+    f = facts(schedule, skip)
     found: list[Finding] = []
     for rule in RULES:
         if rule.id not in skip:
@@ -77,6 +88,12 @@ that quotes the primary with a locator; **U** unverified; *derived* computed fro
 """
 
 
+def _regimes(regimes: tuple[str, ...]) -> str:
+    if set(regimes) == set(REGIMES):
+        return "pretraining and fine-tuning"
+    return " and ".join(REGIME_WORDS[x] for x in regimes) + " only"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -93,7 +110,12 @@ def markdown() -> str:
         "builds one from the rules in the second part. Every finding carries the rule's id, "
         "its severity, a message with your numbers and the rule's source. Rules read the "
         "spec's optional `training:` block (optimizer, betas, batch size, regime, "
-        "architecture); a rule whose facts are missing stays silent.",
+        "architecture) or the same facts as flags (`--optimizer`, `--beta2`, `--batch`, "
+        "`--regime`…). Each rule applies only in the regime(s) where its evidence was "
+        "measured (pretraining from scratch, fine-tuning, or both); without "
+        "`training.regime` pretraining is assumed and `regime-assumed` says so. A rule "
+        "whose facts are missing cannot decide, and `rules-not-checked` lists it with "
+        "the field it needs.",
         "",
         "Severities: **error** — `validate` exits 1; **warning** — outside the published "
         "evidence or against a measured result; **info** — context, never a verdict. "
@@ -118,6 +140,7 @@ def markdown() -> str:
             f"#### {r.id}",
             "",
             f"- **Severity:** {r.severity}",
+            f"- **Applies to:** {_regimes(r.regimes)}",
             f"- **Fires when:** {r.summary}",
             f"- **Source:** {r.source}",
             f"- **Evidence:** {r.evidence}",
@@ -129,16 +152,18 @@ def markdown() -> str:
         "`warmupctl recommend` lists each of these that applies, with its value and whether it "
         "decided the result (`bound`).",
         "",
-        "| id | rule | source | evidence |",
-        "|---|---|---|---|",
+        "| id | applies to | rule | source | evidence |",
+        "|---|---|---|---|---|",
     ]
     for b in BASES:
-        out.append(f"| `{b.id}` | {_cell(b.summary)} | {_cell(b.source)} | {_cell(b.evidence)} |")
+        out.append(f"| `{b.id}` | {_regimes(b.regimes)} | {_cell(b.summary)} | {_cell(b.source)} "
+                   f"| {_cell(b.evidence)} |")
     out.append("")
     return "\n".join(out)
 
 
 __all__ = [
-    "BASES", "BASIS_BY_ID", "BY_ID", "RULES", "SEVERITIES", "Basis", "Facts", "Finding", "Rule",
-    "check", "exit_code", "facts", "markdown", "resolve_ignored", "untuned_warmup",
+    "BASES", "BASIS_BY_ID", "BY_ID", "REGIMES", "REGIME_WORDS", "RULES", "SEVERITIES", "Basis",
+    "Facts", "Finding", "Rule", "check", "exit_code", "facts", "markdown", "resolve_ignored",
+    "untuned_warmup",
 ]

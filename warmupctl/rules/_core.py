@@ -14,6 +14,12 @@ from ..units import format_percent
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+#: training regimes: from scratch, or from trained weights
+REGIMES = ("pretrain", "finetune")
+PRETRAIN = ("pretrain",)
+FINETUNE = ("finetune",)
+#: what the regimes are called in messages and docs
+REGIME_WORDS = {"pretrain": "pretraining (from scratch)", "finetune": "fine-tuning"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,11 @@ class Rule:
     the user's own numbers in it. ``summary`` and ``evidence`` are for docs/rules.md: when the rule
     fires, and how strong the evidence behind it is (V-P paper, V-C code, V-S secondary source,
     U unverified).
+
+    ``regimes`` are where the rule's evidence was measured; the rule runs only there (a rule
+    measured training from scratch says nothing about a fine-tune). ``needs`` names the facts the
+    rule is missing for a schedule (``training.beta2``…) when they keep it from deciding;
+    ``validate`` lists those rules as not checked. ``cite`` is the short source its table shows.
     """
 
     id: str
@@ -47,13 +58,30 @@ class Rule:
     source: str
     evidence: str
     check: Callable[[Facts], Iterable[str]] = field(repr=False, compare=False)
+    regimes: tuple[str, ...] = REGIMES
+    needs: Callable[[Facts], tuple[str, ...]] | None = field(default=None, repr=False,
+                                                              compare=False)
+    cite: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:  # pragma: no cover - caught by the registry test
             raise ValueError(f"{self.id}: unknown severity {self.severity!r}")
+        if not self.regimes or set(self.regimes) - set(REGIMES):  # pragma: no cover
+            raise ValueError(f"{self.id}: regimes must be among {REGIMES}")
+
+    def applies(self, facts: Facts) -> bool:
+        return facts.regime in self.regimes
 
     def run(self, facts: Facts) -> list[Finding]:
+        if not self.applies(facts):
+            return []
         return [Finding(self.id, self.severity, msg, self.source) for msg in self.check(facts)]
+
+    def missing(self, facts: Facts) -> tuple[str, ...]:
+        """The facts this rule lacks for this schedule (empty when it could decide)."""
+        if self.needs is None or not self.applies(facts):
+            return ()
+        return self.needs(facts)
 
 
 @dataclass(frozen=True)
@@ -65,6 +93,7 @@ class Basis:
     source: str
     evidence: str
     cite: str  # a short form of ``source`` for the table `recommend` prints
+    regimes: tuple[str, ...] = REGIMES  # where its evidence was measured
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,14 +159,27 @@ class Facts:
     def optimizer(self) -> str | None:
         return self.training.get("optimizer")
 
+    ignored: frozenset[str] = frozenset()
+
     @property
-    def regime(self) -> str | None:
-        return self.training.get("regime")
+    def regime(self) -> str:
+        """The spec's ``training.regime``, or ``pretrain`` when it does not say (and
+        :attr:`regime_assumed` is then true; `validate` reports the assumption)."""
+        return self.training.get("regime") or "pretrain"
+
+    @property
+    def regime_assumed(self) -> bool:
+        return not self.training.get("regime")
 
     @property
     def pretraining(self) -> bool:
         """True unless the spec says ``regime: finetune`` (the folk rules are about pretraining)."""
         return self.regime != "finetune"
+
+    @property
+    def lr_multiplier(self) -> bool:
+        """The spec's peak is ``{multiplier: X}``: its rates are not absolute."""
+        return bool(self.schedule.meta.get("lr_multiplier"))
 
     @property
     def transformer_pretraining(self) -> bool:
@@ -166,7 +208,7 @@ class Facts:
         return self.schedule.meta.get("tokens_per_step")
 
 
-def facts(schedule: Schedule) -> Facts:
+def facts(schedule: Schedule, ignored: Iterable[str] = ()) -> Facts:
     meta = schedule.meta
     phases = schedule.phases
     W = schedule.warmup_steps
@@ -188,6 +230,7 @@ def facts(schedule: Schedule) -> Facts:
         peak=schedule.peak_lr,
         training=dict(meta.get("training") or {}),
         noam=meta.get("noam"),
+        ignored=frozenset(ignored),
     )
 
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ._core import Facts, Rule, is_sgd, lr, num
+from ._core import PRETRAIN, Facts, Rule, is_sgd, lr, num
 
 FAMILY = "batch size"
 
@@ -44,6 +44,20 @@ def sqrt_scaling(base_lr: float, kappa: float, beta1: float, beta2: float,
     )
 
 
+def _needs_sgd_batch(f: Facts) -> tuple[str, ...]:
+    batch = ("training.batch_size",) if f.batch_size is None else ()
+    if f.optimizer is None:
+        return ("training.optimizer",) + batch
+    return batch if is_sgd(f.optimizer) else ()
+
+
+def _needs_sgd_reference(f: Facts) -> tuple[str, ...]:
+    missing = _needs_sgd_batch(f)
+    if f.lr_multiplier and (f.optimizer is None or is_sgd(f.optimizer)):
+        missing += ("peak_lr (absolute)",)
+    return missing
+
+
 def _sgd_large(f: Facts) -> Iterator[str]:
     b = f.batch_size
     if is_sgd(f.optimizer) and b is not None and b > SGD_BATCH_LIMIT:
@@ -54,7 +68,7 @@ def _sgd_large(f: Facts) -> Iterator[str]:
 
 def _sgd_reference(f: Facts) -> Iterator[str]:
     b = f.batch_size
-    if not is_sgd(f.optimizer) or b is None or f.peak <= 0:
+    if not is_sgd(f.optimizer) or b is None or f.peak <= 0 or f.lr_multiplier:
         return
     ref = GOYAL_LR_PER_256 * b / 256
     ratio = f.peak / ref
@@ -76,6 +90,9 @@ RULES = [
                "(accuracy held up to kn ≈ 8k, degraded beyond)",
         evidence="V-S. The limit is for ResNet-50/ImageNet; other models differ.",
         check=_sgd_large,
+        regimes=PRETRAIN,
+        needs=_needs_sgd_batch,
+        cite="Goyal et al. 2017 §5.1",
     ),
     Rule(
         id="sgd-linear-scaling",
@@ -89,5 +106,8 @@ RULES = [
                  "The Adam counterpart (square-root scaling, Malladi et al. 2022) needs the "
                  "batch the rate was tuned at, so it lives in `recommend`.",
         check=_sgd_reference,
+        regimes=PRETRAIN,
+        needs=_needs_sgd_reference,
+        cite="Goyal et al. 2017 §2.1, §5.1",
     ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ._core import Facts, Rule, lr, pct, steps
+from ._core import PRETRAIN, Facts, Rule, lr, pct, steps
 
 FAMILY = "decay"
 
@@ -63,6 +63,8 @@ RULES = [
                  "Hägele et al. V-S. Information only: the evidence is mixed (lower loss, lower "
                  "downstream score).",
         check=_final_floor,
+        regimes=PRETRAIN,
+        cite="Chinchilla §4.1, App. B; Hägele et al. 2024 §3",
     ),
     Rule(
         id="wsd-short-cooldown",
@@ -73,6 +75,8 @@ RULES = [
                "Hägele et al. 2024, arXiv:2405.18392, §3 (~20% matches cosine)",
         evidence="V-S for both (paper notes with section locators).",
         check=_wsd_short,
+        regimes=PRETRAIN,
+        cite="MiniCPM §4.3; Hägele et al. 2024 §3",
     ),
     Rule(
         id="wsd-long-cooldown",
@@ -82,5 +86,7 @@ RULES = [
         source="Hägele et al. 2024, arXiv:2405.18392, §3 (gains plateau near 20%)",
         evidence="V-S.",
         check=_wsd_long,
+        regimes=PRETRAIN,
+        cite="Hägele et al. 2024 §3",
     ),
 ]

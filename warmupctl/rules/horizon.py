@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ._core import Facts, Rule, lr, pct, steps
+from ._core import PRETRAIN, Facts, Rule, lr, pct, steps
 
 FAMILY = "horizon"
 
@@ -46,6 +46,7 @@ RULES = [
                "HF transformers get_*_schedule_with_warmup",
         evidence="A definition, not an empirical claim.",
         check=_exceeds,
+        cite="step convention; HF schedulers",
     ),
     Rule(
         id="decay-horizon-overshoot",
@@ -60,5 +61,7 @@ RULES = [
                  "stage 1 (preset olmo2-7b) is a deliberate exception, cut at ~3.9T of a "
                  "5T-token horizon and followed by a linear anneal to 0.",
         check=_overshoot,
+        regimes=PRETRAIN,
+        cite="Chinchilla App. B; MiniCPM §4.1",
     ),
 ]

@@ -11,7 +11,9 @@ import numpy as np
 
 from ..errors import suggest
 from ._core import (
+    FINETUNE,
     OTHER_ADAPTIVE,
+    PRETRAIN,
     Facts,
     Rule,
     is_adam_family,
@@ -138,6 +140,36 @@ def _below_floor(f: Facts) -> Iterator[str]:
                f"needs 40 steps).")
 
 
+def _needs_floor(f: Facts) -> tuple[str, ...]:
+    beta2 = ("training.beta2",) if f.beta2 is None else ()
+    if f.optimizer is None:
+        return ("training.optimizer",) + beta2
+    return beta2 if is_adam_family(f.optimizer) else ()
+
+
+def _needs_optimizer_any(f: Facts) -> tuple[str, ...]:
+    return ("training.optimizer",) if f.optimizer is None else ()
+
+
+#: published fine-tuning warmups, as fractions of the run (recipes-and-rules §1.5, §1.7)
+FINETUNE_PRACTICE = "BERT's GLUE recipe 10%, RoBERTa's 6%, the HF Trainer default 0"
+FINETUNE_MAX = 0.10
+
+
+def _floor_vs_finetune(f: Facts) -> Iterator[str]:
+    if not is_adam_family(f.optimizer) or f.beta2 is None:
+        return
+    floor = untuned_warmup(f.beta2)
+    if floor <= f.warmup:
+        return
+    cap = int(FINETUNE_MAX * f.total)
+    yield (f"Two rules disagree for this fine-tune: Ma & Yarats 2019's untuned floor 2/(1−β2) = "
+           f"{floor:,} steps for β2={num(f.beta2)} ({floor / f.total:.1%} of the run) against "
+           f"published fine-tuning practice ({FINETUNE_PRACTICE}; at most {cap:,} steps here). "
+           f"The floor was measured training from scratch, so warmupctl follows the fine-tuning "
+           f"practice and does not apply the floor; your warmup is {steps(f.warmup)}.")
+
+
 def _radam(f: Facts) -> Iterator[str]:
     if not is_radam(f.optimizer):
         return
@@ -192,6 +224,7 @@ RULES = [
         source="warmupctl's optimizer families (warmupctl/rules/_core.py), listed in this file",
         evidence="A statement about what warmupctl checked, not an empirical claim.",
         check=_unknown,
+        cite="warmupctl's optimizer families",
     ),
     Rule(
         id="warmup-below-untuned-floor",
@@ -202,10 +235,36 @@ RULES = [
                 "(β2=0.95 → 40, 0.98 → 100, 0.99 → 200, 0.999 → 2000).",
         source="Ma & Yarats 2019, On the Adequacy of Untuned Warmup for Adaptive Optimization, "
                "AAAI 2021, arXiv:1910.04209, §5 (linear warmup over 2/(1−β2) steps)",
-        evidence="V-P (abstract), formula V-S. Used as a floor, not a target. Silent when β2 is "
-                 "not in the spec. pytorch_warmup's UntunedLinearWarmup truncates 2/(1−β2) with "
-                 "int() (1999 for β2=0.999); warmupctl rounds first, so 0.999 gives 2000.",
+        evidence="V-P (abstract), formula V-S. Measured training from scratch, so applied only "
+                 "to pretraining (see `untuned-floor-vs-finetune`). Used as a floor, not a "
+                 "target. Silent when β2 is not in the spec. pytorch_warmup's "
+                 "UntunedLinearWarmup truncates 2/(1−β2) with int() (1999 for β2=0.999); "
+                 "warmupctl rounds first, so 0.999 gives 2000.",
         check=_below_floor,
+        regimes=PRETRAIN,
+        needs=_needs_floor,
+        cite="Ma & Yarats 2019 §5",
+    ),
+    Rule(
+        id="untuned-floor-vs-finetune",
+        severity="info",
+        family=FAMILY,
+        summary="Fine-tuning (`regime: finetune`) with an Adam-family optimizer whose untuned "
+                "floor 2/(1−β2) is longer than the warmup: the conflict between that floor "
+                "(measured from scratch) and fine-tuning practice, and the choice warmupctl "
+                "makes (the practice).",
+        source="Ma & Yarats 2019, arXiv:1910.04209, §5 (floor; training from scratch) vs "
+               "google-research/bert run_classifier.py (warmup_proportion=0.1; Devlin et al. "
+               "2019, arXiv:1810.04805), fairseq examples/roberta/README.glue.md (6% of updates; "
+               "Liu et al. 2019, arXiv:1907.11692), huggingface/transformers TrainingArguments "
+               "(warmup_steps=0)",
+        evidence="V-P/V-S for the floor, V-C for the recipes. Ma & Yarats measured image "
+                 "classification, language modelling and translation trained from scratch; a "
+                 "fine-tune starts from trained weights. Replaces `warmup-below-untuned-floor` "
+                 "for fine-tuning, which would ask for 2,000 steps at β2=0.999.",
+        check=_floor_vs_finetune,
+        regimes=FINETUNE,
+        cite="Ma & Yarats 2019 §5 vs BERT 10%, RoBERTa 6%, HF 0",
     ),
     Rule(
         id="radam-implied-warmup",
@@ -224,5 +283,7 @@ RULES = [
                  "(2,067 vs 2,000 steps at β2=0.999), which is Ma & Yarats' point. With β2 "
                  "missing, PyTorch's default 0.999 is assumed and the message says so.",
         check=_radam,
+        needs=_needs_optimizer_any,
+        cite="Liu et al. 2019 Alg. 2; RAdam, PyTorch code",
     ),
 ]

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 
 from ..engine import Phase
-from ._core import Facts, Rule, lr, num, pct, steps
+from ._core import PRETRAIN, Facts, Rule, lr, num, pct, steps
 
 FAMILY = "shape"
 
@@ -109,6 +109,8 @@ RULES = [
                  "warmupctl's; Goyal et al. report the spike for a 32× jump. T5's constant "
                  "0.01 (no jump) is not flagged.",
         check=_jump,
+        regimes=PRETRAIN,
+        cite="Goyal et al. 2017 §2.2, §5",
     ),
     Rule(
         id="rate-discontinuity",
@@ -123,6 +125,8 @@ RULES = [
         evidence="V-S. The 2% tolerance is warmupctl's (an exponential warmup with the default "
                  "τ = L/5 ends 0.7% short of the peak and is not flagged).",
         check=_discontinuities,
+        regimes=PRETRAIN,
+        cite="Goyal et al. 2017 §2.2, §5.1; DeepSeek LLM §2.3",
     ),
     Rule(
         id="first-step-zero",
@@ -136,6 +140,7 @@ RULES = [
                "(LinearWarmup: the first update gets 1/τ)",
         evidence="V-C (library code). One step of a long run; information only.",
         check=_first_zero,
+        cite="step convention; HF, pytorch_warmup code",
     ),
     Rule(
         id="noam-implied-peak",
@@ -145,5 +150,6 @@ RULES = [
         source="Vaswani et al. 2017, Attention Is All You Need, arXiv:1706.03762, §5.3 Eq. 3",
         evidence="V-P.",
         check=_noam,
+        cite="Vaswani et al. 2017 §5.3, Eq. 3",
     ),
 ]

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ._core import Facts, Rule, is_adam_family, is_adaptive, is_radam, pct, steps, untuned_warmup
+from ._core import (
+    FINETUNE,
+    PRETRAIN,
+    Facts,
+    Rule,
+    is_adam_family,
+    is_adaptive,
+    is_radam,
+    pct,
+    steps,
+    untuned_warmup,
+)
 
 FAMILY = "warmup length"
 
@@ -19,6 +30,14 @@ COUNTER_EVIDENCE = ("GPT-3 0.125% of tokens, OLMo 2 7B 0.22%, nanoGPT 124M 0.33%
 SEED = "Marovi AI wiki, 'Learning Rate Warmup', Practical considerations"
 COUNTER_SOURCES = ("GPT-3 arXiv:2005.14165 Table 2.1; OLMo 2 OLMo2-7B-stage1.yaml and "
                    "arXiv:2501.00656 Table 3; nanoGPT train.py; Llama 2 arXiv:2307.09288 §2.2")
+
+
+def _needs_architecture(f: Facts) -> tuple[str, ...]:
+    return ("training.architecture",) if f.warmup == 0 and f.architecture is None else ()
+
+
+def _needs_optimizer(f: Facts) -> tuple[str, ...]:
+    return ("training.optimizer",) if f.warmup == 0 and f.optimizer is None else ()
 
 
 def _no_warmup_post_ln(f: Facts) -> Iterator[str]:
@@ -70,9 +89,10 @@ def _very_short(f: Facts) -> Iterator[str]:
 
 def _folk_spikes(f: Facts) -> Iterator[str]:
     if f.transformer_pretraining and 0 < f.fraction < 0.005:
-        yield (f"Warmup is {pct(f.fraction)} of the run ({steps(f.warmup)}). A common guideline "
-               f"says warmups under 0.5% 'frequently produce loss spikes'; this is not a "
-               f"published threshold: {COUNTER_EVIDENCE} all trained stably below it. Compare "
+        yield (f"Warmup is {pct(f.fraction)} of the run ({steps(f.warmup)}). A folk rule (a "
+               f"wiki, citing no study) says warmups under 0.5% 'frequently produce loss "
+               f"spikes'; this is not a published threshold: {COUNTER_EVIDENCE} all trained "
+               f"stably below it. Compare "
                f"instead with 2/(1−β2), the peak rate, the architecture and the batch size.")
 
 
@@ -80,14 +100,19 @@ def _folk_band(f: Facts) -> Iterator[str]:
     if f.transformer_pretraining and (0.005 <= f.fraction < 0.01 or 0.05 < f.fraction <= 0.10):
         side = "below" if f.fraction < 0.01 else "above"
         yield (f"Warmup is {pct(f.fraction)} of the run ({steps(f.warmup)}), {side} the "
-               f"'1–5% of steps' often quoted for transformer pretraining. That band is a "
-               f"convention, not a finding: stable published runs range from 0.125% (GPT-3) to "
-               f"about 11% (ViT from scratch on ImageNet); LLaMA 7B used 0.8%, Llama 3 405B "
-               f"0.67%, RoBERTa-large 6%.")
+               f"'1–5% of steps' folk rule often quoted for transformer pretraining. That band "
+               f"is a convention, not a finding: stable published runs range from 0.125% "
+               f"(GPT-3) to about 11% (ViT from scratch on ImageNet); LLaMA 7B used 0.8%, "
+               f"Llama 3 405B 0.67%, RoBERTa-large 6%.")
 
 
 def _long(f: Facts) -> Iterator[str]:
-    if f.fraction > 0.10:
+    if f.fraction > 0.10 and not f.pretraining:
+        yield (f"Warmup is {pct(f.fraction)} of the fine-tune ({steps(f.warmup)} of "
+               f"{steps(f.total)}): above published fine-tuning practice (BERT's GLUE recipe "
+               f"10%, RoBERTa's 6%, Tülu 3 3%, the HF Trainer default 0). Those steps run below "
+               f"the peak; 6% of this run is {steps(-(-f.total * 6 // 100))}.")
+    elif f.fraction > 0.10:
         yield (f"Warmup is {pct(f.fraction)} of the run ({steps(f.warmup)} of "
                f"{steps(f.total)}): longer than the published runs warmupctl knows of (the "
                f"longest are ViT from scratch on ImageNet at 10.7% and BERT's 10% fine-tuning "
@@ -113,6 +138,9 @@ RULES = [
         evidence="V-P (abstract); the IWSLT14 numbers (BLEU 8.45 without warmup vs ~34 with) V-S. "
                  "Not applied with `regime: finetune` (the analysis is about initialization).",
         check=_no_warmup_post_ln,
+        regimes=PRETRAIN,
+        needs=_needs_architecture,
+        cite="Xiong et al. 2020 §3.2, Fig. 2",
     ),
     Rule(
         id="no-warmup-adaptive",
@@ -127,6 +155,9 @@ RULES = [
                  "training from scratch; Pre-LN models can train without warmup (Xiong et al.), "
                  "so this is a warning, not an error.",
         check=_no_warmup_adaptive,
+        regimes=PRETRAIN,
+        needs=_needs_optimizer,
+        cite="Kosson et al. 2024; Ma & Yarats 2019 §5",
     ),
     Rule(
         id="no-warmup-pre-ln",
@@ -138,17 +169,23 @@ RULES = [
                "§2.3; Llama 2 arXiv:2307.09288 §2.2; OLMo 2 arXiv:2501.00656 Table 3",
         evidence="V-P.",
         check=_no_warmup_pre_ln,
+        regimes=PRETRAIN,
+        needs=_needs_architecture,
+        cite="Xiong et al. 2020; LLaMA; Llama 2; OLMo 2",
     ),
     Rule(
         id="no-warmup-finetune",
         severity="info",
         family=FAMILY,
         summary="Fine-tuning (`regime: finetune`) with no warmup.",
-        source="huggingface/transformers TrainingArguments (warmup_ratio=0); arXiv:2412.13337 "
+        source="huggingface/transformers TrainingArguments (warmup_steps=0; warmup_ratio=0 "
+               "before transformers 5); arXiv:2412.13337 "
                "(SFT study); google-research/bert run_classifier.py (warmup_proportion=0.1); "
                "fairseq examples/roberta/README.glue.md (6%)",
         evidence="V-C for the defaults and recipes; V-S for the SFT study.",
         check=_no_warmup_finetune,
+        regimes=FINETUNE,
+        cite="HF Trainer defaults; BERT and RoBERTa GLUE recipes",
     ),
     Rule(
         id="very-short-warmup",
@@ -161,6 +198,8 @@ RULES = [
         evidence="V-P for GPT-3; V-S for OLMo 2's spike baseline. The 0.1% line is the edge of "
                  "the published evidence, not a measured threshold.",
         check=_very_short,
+        regimes=PRETRAIN,
+        cite="GPT-3 Table 2.1; OLMo 2 §3.2",
     ),
     Rule(
         id="folk-short-warmup-spikes",
@@ -174,6 +213,8 @@ RULES = [
                  "nanoGPT (0.33%) and Llama 2 (0.40%) trained stably below 0.5% (V-P/V-C inputs, "
                  "derived fractions).",
         check=_folk_spikes,
+        regimes=PRETRAIN,
+        cite="folk rule (Marovi AI wiki); against it: GPT-3, OLMo 2, nanoGPT, Llama 2",
     ),
     Rule(
         id="folk-warmup-band",
@@ -187,16 +228,20 @@ RULES = [
         evidence="The band has no cited source; published stable runs span 0.125%–10.7% "
                  "(derived from V-P/V-C numbers).",
         check=_folk_band,
+        regimes=PRETRAIN,
+        cite="folk rule (Marovi AI wiki); against it: GPT-3, OLMo 2, ViT, LLaMA, Llama 3",
     ),
     Rule(
         id="long-warmup",
         severity="info",
         family=FAMILY,
-        summary="Warmup longer than 10% of the run.",
+        summary="Warmup longer than 10% of the run (for a fine-tune, the message compares it "
+                "with the fine-tuning recipes: BERT 10%, RoBERTa 6%, HF Trainer 0).",
         source="ViT, arXiv:2010.11929, App. B.1 Table 3 "
                "(10k of ~93.8k steps); BERT GLUE run_classifier.py (10%); Kosson et al. 2024, "
                "arXiv:2410.23922 (0–20% sweep)",
         evidence="V-P/V-C inputs; the fractions are derived.",
         check=_long,
+        cite="ViT App. B.1; BERT GLUE; RoBERTa GLUE; Kosson et al. 2024",
     ),
 ]
