@@ -421,3 +421,24 @@ def test_the_finetune_example_in_advisor_md_is_what_recommend_prints():
     r = runner.invoke(app, cmd.split()[2:], env={"NO_COLOR": "1", "COLUMNS": "100"})
     assert r.exit_code == 0 and r.stdout == block
     assert "conflict untuned-warmup-floor vs finetune-warmup-band" in block
+
+
+def test_help_texts_are_wrapped_by_the_terminal_not_by_hand():
+    # typer keeps single line breaks after a command's first paragraph: a paragraph written over
+    # several source lines would print as lines broken mid-sentence at any terminal width
+    import inspect
+
+    import typer
+
+    def walk(cmd, path):
+        yield path, cmd
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    for path, cmd in walk(typer.main.get_command(app), []):
+        for para in inspect.cleandoc(cmd.help or "").split("\n\n")[1:]:
+            assert "\n" not in para, (path, para)
+        for p in cmd.params:
+            assert "\n" not in (p.help or ""), (path, p.name)
+    r = runner.invoke(app, ["export", "--help"], env={"NO_COLOR": "1", "COLUMNS": "200"})
+    assert "(1e-12 relative) or are refused with exit code 2" in r.stdout

@@ -157,7 +157,19 @@ def handle_errors(fn: F) -> F:
             silence_stdout()
             raise typer.Exit(0) from None
 
+    wrapper.__doc__ = help_paragraphs(fn.__doc__)
     return wrapper  # type: ignore[return-value]
+
+
+def help_paragraphs(doc: str | None) -> str | None:
+    """A command's docstring with each paragraph on one line, so the terminal wraps the help
+    (typer keeps the line breaks after the first paragraph, which print mid-sentence)."""
+    if not doc:
+        return doc
+    import inspect
+    import re
+
+    return re.sub(r"(?<!\n)\n(?!\n)", " ", inspect.cleandoc(doc))
 
 
 def _split(flag: str, value: str) -> tuple[str, str | None]:

@@ -92,9 +92,9 @@ def recommend_cmd(
 ) -> None:
     """Recommend a warmup schedule for a run, with every rule that shaped it and its source.
 
-    Pretraining warmup sits in 1–5% of the steps (longer for larger batches) unless Adam's \
-    2/(1−β2) floor needs more; fine-tuning uses RoBERTa's 6%, never above BERT's 10%. Each rule \
-    applies only in the regime where its evidence was measured, and a conflict between two \
+    Pretraining warmup sits in 1–5% of the steps (longer for larger batches) unless Adam's
+    2/(1−β2) floor needs more; fine-tuning uses RoBERTa's 6%, never above BERT's 10%. Each rule
+    applies only in the regime where its evidence was measured, and a conflict between two
     rules is reported with the choice made. The written spec passes `validate`.
     """
 

@@ -50,9 +50,9 @@ def validate(
 ) -> None:
     """Check a schedule against published evidence: one finding per rule that fires.
 
-    Exit 0 without error-level findings, 1 with one (or with any finding under --strict), 2 for \
-    bad input. Rules read the spec's `training:` block, or the same facts as flags (--regime, \
-    --optimizer, --beta2, --batch…); each applies only in the regime its evidence was measured \
+    Exit 0 without error-level findings, 1 with one (or with any finding under --strict), 2 for
+    bad input. Rules read the spec's `training:` block, or the same facts as flags (--regime,
+    --optimizer, --beta2, --batch…); each applies only in the regime its evidence was measured
     in, and rules that lack a fact are listed as not checked. docs/rules.md lists them.
     """
 
