@@ -269,3 +269,15 @@ def test_finetune_decays_to_zero_as_the_recipes_do():
         r = recommend(3000, 32, regime="finetune", decay=decay, peak_lr=2e-5)
         assert r.spec["decay"]["final_lr"] == 0
         assert warmupctl.load(r.spec).lr(2999) == pytest.approx(0.0, abs=2e-5 / 2000)
+
+
+def test_the_pretraining_band_ends_are_published_runs_not_only_a_folk_rule():
+    # BERT pretraining: 10,000 warmup steps of 1,000,000 at batch 256 (Devlin et al., App. A.2);
+    # Goyal et al.: 5 of 90 epochs at batch 8k. The band's ends must not rest on the wiki alone.
+    bert, goyal = Fraction(10_000, 1_000_000), Fraction(5, 90)
+    assert recommend(1_000_000, 256).warmup_steps == bert * 1_000_000
+    top = recommend(90_000, 8192).warmup_steps
+    assert top <= goyal * 90_000 and top == Fraction(5, 100) * 90_000
+    band = rules.BASIS_BY_ID["pretrain-warmup-band"]
+    assert "1810.04805" in band.source and "1706.02677" in band.source
+    assert "folk rule" in band.cite and "folk rule" in band.source

@@ -442,3 +442,22 @@ def test_help_texts_are_wrapped_by_the_terminal_not_by_hand():
             assert "\n" not in (p.help or ""), (path, p.name)
     r = runner.invoke(app, ["export", "--help"], env={"NO_COLOR": "1", "COLUMNS": "200"})
     assert "(1e-12 relative) or are refused with exit code 2" in r.stdout
+
+
+def test_list_rules_at_80_columns_never_breaks_an_identifier():
+    r = runner.invoke(app, ["validate", "--list-rules"], env={"NO_COLOR": "1", "COLUMNS": "80"})
+    assert r.exit_code == 0
+    for rule in rules.RULES:
+        for word in IDENTIFIER.findall(rule.summary + " " + rule.cite):
+            assert word in r.stdout, (word, rule.id)
+    listed = json.loads(run("validate", "--list-rules", "--json").stdout)
+    by_id = {x["rule"]: x for x in listed}
+    assert by_id["warmup-below-untuned-floor"]["regimes"] == ["pretrain"]
+    assert by_id["first-step-zero"]["regimes"] == ["pretrain", "finetune"]
+
+
+def test_npy_export_of_multipliers_says_so_on_stderr(tmp_path):
+    spec = tmp_path / "m.yaml"
+    spec.write_text("total: 100\npeak_lr: {multiplier: 1.0}\n")
+    r = run("export", str(spec), "-f", "npy", "-o", str(tmp_path / "m.npy"))
+    assert r.exit_code == 0 and "multipliers of your peak" in r.stderr

@@ -122,13 +122,21 @@ def _list_rules(json: bool) -> None:
 
     if json:
         emit_json([{"rule": r.id, "severity": r.severity, "family": r.family,
-                    "summary": r.summary, "source": r.source} for r in rules.RULES])
+                    "regimes": list(r.regimes), "summary": r.summary, "source": r.source}
+                   for r in rules.RULES])
         return
-    table = Table(show_lines=False, highlight=False, expand=True)
-    table.add_column("rule", no_wrap=True)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("fires when", ratio=2, overflow="fold")
-    table.add_column("source", ratio=1, overflow="fold")
-    for r in rules.RULES:
-        table.add_row(r.id, f"[{STYLE[r.severity]}]{r.severity}[/]", r.summary, r.source)
+    from rich.markup import escape
+
+    # the short citation, as in the findings table (docs/rules.md has the full sources)
+    cites = [r.cite or r.source for r in rules.RULES]
+    table = Table(show_lines=False, highlight=False, expand=True,
+                  caption="full sources: docs/rules.md, or --list-rules --json")
+    table.add_column("rule / severity / regime", no_wrap=True)
+    table.add_column("fires when", ratio=1,
+                     min_width=longest_word([r.summary for r in rules.RULES]))
+    table.add_column("source", width=max(12, longest_word(cites)))
+    for r, cite in zip(rules.RULES, cites, strict=True):
+        where = "pretrain, finetune" if len(r.regimes) > 1 else f"{r.regimes[0]} only"
+        table.add_row(f"{r.id}\n[{STYLE[r.severity]}]{r.severity}[/]\n{where}",
+                      escape(r.summary), escape(cite))
     console(highlight=False).print(table)
