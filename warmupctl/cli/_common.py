@@ -13,6 +13,7 @@ from .. import units
 from ..engine import Schedule
 from ..errors import SpecError, WarmupctlError
 from ..loading import load
+from ..spec import TRAINING_KEYS
 from ._app import ROOT
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -77,6 +78,12 @@ TRAINING_FLAGS = (
      "Sequences (or images) per optimizer step, after accumulation, across devices."),
     ("seq_len", "--seq-len", "seq_len", "Tokens per sequence."),
     ("architecture", "--architecture", "architecture", "pre-ln, post-ln or other."),
+)
+# a training key added to the spec later gets a flag of its own name (training.init_std:
+# --init-std), so every field of training: keeps a flag
+TRAINING_FLAGS += tuple(
+    (key, "--" + key.replace("_", "-"), key, f"training.{key}.")
+    for key in TRAINING_KEYS if key not in {k for _, _, k, _ in TRAINING_FLAGS}
 )
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No notices on stderr (errors are still shown).")
@@ -252,15 +259,17 @@ def schedule_flags(fn: F) -> F:
     the spec overrides that :func:`load_schedule` applies."""
     sig = inspect.signature(fn)
     own = [p for p in sig.parameters.values() if p.name != "flags"]
+    # a command with an option of the same name keeps its own (and reads it itself)
+    added = [p for p in _FLAG_PARAMETERS if p.name not in {q.name for q in own}]
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        values = {p.name: kwargs.pop(p.name, None) for p in _FLAG_PARAMETERS}
+        values = {p.name: kwargs.pop(p.name, None) for p in added}
         return fn(*args, flags=overrides(**values), **kwargs)
 
-    wrapper.__signature__ = sig.replace(parameters=own + _FLAG_PARAMETERS)  # type: ignore[attr-defined]
+    wrapper.__signature__ = sig.replace(parameters=own + added)  # type: ignore[attr-defined]
     annotations = {k: v for k, v in fn.__annotations__.items() if k != "flags"}
-    annotations.update({p.name: p.annotation for p in _FLAG_PARAMETERS})
+    annotations.update({p.name: p.annotation for p in added})
     wrapper.__annotations__ = annotations
     return wrapper  # type: ignore[return-value]
 
