@@ -7,7 +7,7 @@ import typer
 
 from ..diff import SCAN_LIMIT, TABLE_FORMATS, Diff, Side, compare, read_table
 from ..errors import SpecError, WarmupctlError
-from ._app import app
+from ._app import app, complete_spec
 from ._common import (
     JsonOpt,
     QuietOpt,
@@ -114,9 +114,9 @@ def _positive(flag: str, value: float) -> float:
 @schedule_flags
 def diff(
     a: Annotated[str, typer.Argument(metavar="A", help="The first schedule: " + SIDE_HELP + ".",
-                                     show_default=False)],
+                                     show_default=False, autocompletion=complete_spec)],
     b: Annotated[str, typer.Argument(metavar="B", help="The second schedule, the same kinds.",
-                                     show_default=False)],
+                                     show_default=False, autocompletion=complete_spec)],
     rtol: Annotated[float, typer.Option("--rtol", help="Steps whose rates differ by at most "
                                         "rtol·max(|a|, |b|) (+ atol) count as equal.")] = 1e-12,
     atol: Annotated[float, typer.Option("--atol", help="Absolute tolerance, added to rtol's.")
