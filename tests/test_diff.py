@@ -213,7 +213,8 @@ def test_read_tables(tmp_path):
     ("json", b"[0.1, NaN]", "finite"),
     ("json", b"{", "not JSON"),
     ("csv", b"", "empty"),
-    ("npy", b"nope", "npy"),
+    ("npy", b"nope", "not a NumPy .npy file"),
+    ("npy", b"\x93NUMPY\x01\x00garbage", "not a NumPy .npy array"),
 ])
 def test_bad_tables(fmt, raw, words):
     with pytest.raises(WarmupctlError, match=words):
@@ -250,6 +251,8 @@ def test_cli_json_fields_and_exit_1(tmp_path):
     assert out["identical"] is False and out["first_step"] == 1
     assert out["patterns"][0]["pattern"] == "scaled"
     assert out["a"]["peak_lr"] == 3e-4 and out["b"]["peak_lr"] == 6e-4
+    assert out["differences"]["peak_lr"] == pytest.approx(3e-4, rel=1e-12)
+    assert out["differences"]["total_steps"] == 0
 
 
 def test_cli_flags_apply_to_both(tmp_path):
@@ -286,6 +289,7 @@ def test_cli_config_and_table_sides(tmp_path):
     (["-", "-"], "only one of A and B"),
     (["gpt3-small", "gpt3-small", "--rtol", "-1"], "--rtol"),
     (["gpt3-small", "gpt3-small", "--scan-limit", "x"], "--scan-limit"),
+    (["gpt3-small", "gpt3-small", "--plot", "-"], "--plot needs a file name"),
 ])
 def test_cli_input_errors_exit_2(args, words):
     r = run("diff", *args)

@@ -171,6 +171,8 @@ class Diff:
             "atol": self.atol,
             "a": self.a,
             "b": self.b,
+            "differences": {key: self.b[key] - self.a[key] for key in
+                            ("total_steps", "warmup_steps", "peak_lr", "final_lr")},
         }
 
 
@@ -465,18 +467,26 @@ def _warmup(a: Side, b: Side, diff: Diff, walk: _Walk, tol: float) -> dict[str, 
         ta = t * r.numerator // q
         if not np.all(_close(b.values(t), c * a.values(ta), tol, diff.atol)):
             return None
-    ratio = float(r) if r >= 1 else float(1 / r)
     shorter = wb < wa
-    times = f"{ratio:g}×" if ratio == int(ratio) else f"{ratio:.3g}×"
+    scaled = "" if abs(c - 1.0) <= tol else f"{c:.6g}·"
+    same = ("the same rise" if not scaled else
+            f"the same rise scaled to B's peak (×{c:.6g})")
     return {
         "pattern": "warmup",
         "ratio": wb / wa,
         "a": wa,
         "b": wb,
-        "message": f"B's warmup is {times} {'shorter' if shorter else 'longer'} than A's "
-                   f"({wb:,} vs {wa:,} steps) and otherwise the same curve: "
-                   f"B(t) = A({r.numerator if r.denominator == 1 else str(r)}·t) in B's warmup",
+        "message": f"B's warmup is {times_text(r)} {'shorter' if shorter else 'longer'} than "
+                   f"A's ({wb:,} vs {wa:,} steps), {same}: "
+                   f"B(t) = {scaled}A({r.numerator if r.denominator == 1 else str(r)}·t) "
+                   "in B's warmup",
     }
+
+
+def times_text(r: Fraction | float) -> str:
+    """A ratio as 'N×' (of the larger over the smaller): 4×, 2.5×, 26,666.7×."""
+    ratio = float(r) if r >= 1 else 1.0 / float(r)
+    return f"{ratio:,.6g}×"
 
 
 def _floor(a: Side, b: Side, diff: Diff, walk: _Walk, tol: float) -> dict[str, Any] | None:
@@ -581,6 +591,9 @@ def read_table(fmt: str, raw: bytes, origin: str) -> np.ndarray:
     if len(raw) > MAX_TABLE_BYTES:
         raise WarmupctlError(f"{origin}: tables are limited to {MAX_TABLE_BYTES:,} bytes")
     if fmt == "npy":
+        if not raw.startswith(b"\x93NUMPY"):
+            raise WarmupctlError(f"{origin}: not a NumPy .npy file (it does not start with the "
+                                 "\\x93NUMPY header)")
         try:
             arr = np.load(io.BytesIO(raw), allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:

@@ -145,6 +145,9 @@ def diff(
     that lacks it its run length).
     """
     flags = flags or {}
+    if plot == "-":
+        raise WarmupctlError("--plot needs a file name (.png, .svg or .pdf); stdout carries the "
+                             "comparison")
     limit = count_option("--scan-limit", scan_limit)
     assert limit is not None
     _positive("--rtol", rtol)
@@ -172,12 +175,14 @@ def _print(d: Diff) -> None:
     a, b = d.a, d.b
     out = [f"A: {visible(a['label'], 200)} ({a['total_steps']:,} steps)",
            f"B: {visible(b['label'], 200)} ({b['total_steps']:,} steps)"]
-    how = ("at every step" if d.method == "scan" else
-           f"at {d.evaluated_steps:,} of {d.compared_steps:,} steps (every breakpoint and kink, "
-           "and a sample of each phase; the run is too long to scan, see --scan-limit)")
+    if d.method == "scan":
+        out.append(f"compared: every one of {d.compared_steps:,} steps")
+    else:
+        out.append(f"compared: {d.evaluated_steps:,} of {d.compared_steps:,} steps — every "
+                   "breakpoint and kink, the ends and a sample of each phase (the run is "
+                   "longer than --scan-limit)")
     if d.identical:
-        out.append(f"identical within rtol {d.rtol:g}" + (f", atol {d.atol:g}" if d.atol else "")
-                   + f", compared {how}")
+        out.append(f"identical within rtol {d.rtol:g}" + (f", atol {d.atol:g}" if d.atol else ""))
     else:
         if d.first_step_exact:
             first = f"first at step {d.first_step:,}"
@@ -186,9 +191,10 @@ def _print(d: Diff) -> None:
                      f"{d.first_step:,}")
         span = ""
         if d.last_step is not None:
-            span = f"; {d.differing_steps:,} {'steps' if d.method == 'scan' else 'compared steps'}"
-            span += f" differ, the last at step {d.last_step:,}"
-        out.append(f"differ: {first}{span} (compared {how})")
+            of = "" if d.method == "scan" else " of the compared"
+            span = (f"; {d.differing_steps:,}{of} steps differ, the last at step "
+                    f"{d.last_step:,}")
+        out.append(f"differ: {first}{span}")
         if d.max_abs_step is not None:
             out.append(f"largest difference: {d.max_abs:.4g} at step {d.max_abs_step:,}; "
                        f"relative {d.max_rel:.4g} at step {d.max_rel_step:,}")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..diff import Diff, Side
+from ..diff import Diff, Side, times_text
 from ..engine import unique_steps
 from ..fileio import atomic_writer
 from . import format_count, format_rate
@@ -106,8 +106,7 @@ def short_pattern(p: dict) -> str:
         return f"B = {p['factor']:.4g} × A"
     if kind == "warmup":
         r = p["ratio"]
-        times = 1 / r if r < 1 else r
-        return f"B's warmup {times:.3g}× {'shorter' if r < 1 else 'longer'}"
+        return f"B's warmup {times_text(r)} {'shorter' if r < 1 else 'longer'}"
     if kind == "floor":
         return f"no floor in {p['missing_in']}"
     if kind == "total-steps":
