@@ -135,6 +135,7 @@ def test_hf_config_with_a_four_times_shorter_warmup(readme, tmp_path):
     assert out["first_step"] == int(bad[0]) == 1
     [warm] = [p for p in out["patterns"] if p["pattern"] == "warmup"]
     assert (warm["a"], warm["b"], warm["ratio"]) == (2000, 500, 0.25)
+    assert not warm["whole_run"]  # the decays start 1,500 steps apart: only the warmup is 4×
     assert out["max_abs_step"] == int(np.argmax(np.abs(spec_curve - real)))
 
 
@@ -182,3 +183,40 @@ def test_torch_and_optax_exports_of_one_spec_are_equal(readme, tmp_path):
     r = run("diff", f"npy:{tmp_path / 'torch.npy'}", f"npy:{tmp_path / 'off.npy'}", "--json")
     assert r.exit_code == 1
     assert json.loads(r.stdout)["first_step"] == int(bad[0])
+
+
+def test_accelerate_stepping_once_per_process_is_a_4x_faster_schedule(readme, tmp_path,
+                                                                      monkeypatch):
+    """accelerate's AcceleratedScheduler steps the wrapped scheduler num_processes times per
+    update (without split_batches): a scheduler built for the run's 100k updates on 4 processes
+    is used up in 25k. The real AcceleratedScheduler runs here, with its process count (read
+    from AcceleratorState at each step) set to 4."""
+    accel = pytest.importorskip("accelerate.scheduler", reason="needs accelerate (test extra)")
+    d, hf, _ = readme
+    monkeypatch.setattr(accel, "AcceleratorState", lambda: types.SimpleNamespace(num_processes=4))
+    args = TrainingArguments(output_dir=str(tmp_path / "out"), report_to="none", **hf)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=args.learning_rate)
+    stub = types.SimpleNamespace(lr_scheduler=None, args=args)
+    sched = Trainer.create_scheduler(stub, num_training_steps=args.max_steps, optimizer=opt)
+    opt.step_was_skipped = False  # what accelerate's AcceleratedOptimizer reports
+    wrapped = accel.AcceleratedScheduler(sched, opt)
+    updates = N // 4
+    real = np.empty(updates)
+    for k in range(updates):
+        real[k] = opt.param_groups[0]["lr"]
+        opt.step()
+        wrapped.step()
+    r = run("export", str(d / "run.yaml"), "-f", "npy", "-o", str(tmp_path / "spec.npy"))
+    assert r.exit_code == 0
+    spec_curve = np.load(tmp_path / "spec.npy")
+    assert np.all(close(real, spec_curve[::4]))  # the real rates: B(t) = A(4t)
+    np.save(tmp_path / "accelerate.npy", real)
+
+    r = run("diff", str(d / "run.yaml"), f"npy:{tmp_path / 'accelerate.npy'}", "--json")
+    assert r.exit_code == 1, r.output
+    out = json.loads(r.stdout)
+    assert out["first_step"] == int(np.flatnonzero(~close(spec_curve[:updates], real))[0]) == 1
+    [warm] = [p for p in out["patterns"] if p["pattern"] == "warmup"]
+    assert warm["whole_run"] and warm["ratio"] == 0.25 and (warm["a"], warm["b"]) == (2000, 500)
+    assert "4× faster" in warm["message"]
+    assert [p["b"] for p in out["patterns"] if p["pattern"] == "total-steps"] == [updates]

@@ -9,7 +9,8 @@ known patterns the numbers show:
 
 * ``shift`` — ``B(t) = A(t − k)`` wherever they differ (DeepSpeed's one-update lag, k = 1);
 * ``scaled`` — ``B = c·A`` at every step (a peak c× higher or lower);
-* ``warmup`` — B's warmup is A's squeezed or stretched N× in time (``B(t) = A(N·t)``);
+* ``warmup`` — B's warmup is A's squeezed or stretched N× in time (``B(t) = A(N·t)``), or the
+  whole schedule is (a scheduler stepped N times per update, as accelerate does per process);
 * ``floor`` — one curve ends at 0, the other at a floor, and their decays are the same curve
   apart from the floor (``A = α + β·B`` after the peak);
 * ``total-steps`` — the runs have different lengths.
@@ -448,38 +449,60 @@ def _scaled(a: Side, b: Side, diff: Diff, walk: _Walk, tol: float) -> dict[str, 
     }
 
 
+def _rescaled(a: Side, b: Side, r: Fraction, c: float, t_max: int, tol: float,
+              atol: float) -> bool:
+    """``B(t) = c·A(r·t)`` at every ``t ≤ t_max`` where ``r·t`` is a whole step (at most about
+    10^6 of them, evenly spread)."""
+    q = r.denominator  # t must be a multiple of q for r·t to be a whole step
+    count = t_max // q + 1
+    every = max(1, count // (1 << 20))
+    for lo in range(0, count, CHUNK * every):
+        m = np.arange(lo, min(count, lo + CHUNK * every), every, dtype=np.int64)
+        if not np.all(_close(b.values(m * q), c * a.values(m * r.numerator), tol, atol)):
+            return False
+    return True
+
+
 def _warmup(a: Side, b: Side, diff: Diff, walk: _Walk, tol: float) -> dict[str, Any] | None:
     """B's warmup is A's squeezed (or stretched) in time: ``B(t) = c·A(r·t)`` for every step of
-    B's warmup where ``r·t`` is a whole step, ``r = W_A / W_B``, ``c`` the ratio of the peaks."""
+    B's warmup where ``r·t`` is a whole step, ``r = W_A / W_B``, ``c`` the ratio of the peaks.
+    When that holds wherever ``A(r·t)`` exists, the whole schedule runs r× faster (``whole_run``):
+    what a scheduler stepped r times per update does — accelerate's ``AcceleratedScheduler``
+    steps it once per process unless ``split_batches`` is set."""
     wa, wb = diff.a["warmup_steps"], diff.b["warmup_steps"]
     if wa <= 0 or wb <= 0 or wa == wb:
         return None
     r = Fraction(wa, wb)
-    q = r.denominator  # t must be a multiple of q for r·t to be a whole step
-    count = wb // q + 1
-    if count < MIN_WARMUP_CHECKS:
+    if wb // r.denominator + 1 < MIN_WARMUP_CHECKS:
         return None
     c = diff.b["peak_lr"] / diff.a["peak_lr"]
-    every = max(1, count // (1 << 20))  # at most ~10^6 checks
-    for lo in range(0, count, CHUNK * every):
-        m = np.arange(lo, min(count, lo + CHUNK * every), every, dtype=np.int64)
-        t = m * q
-        ta = t * r.numerator // q
-        if not np.all(_close(b.values(t), c * a.values(ta), tol, diff.atol)):
-            return None
-    shorter = wb < wa
+    if not _rescaled(a, b, r, c, wb, tol, diff.atol):
+        return None
+    t_all = min(b.total_steps - 1, (a.total_steps - 1) * r.denominator // r.numerator)
+    whole = t_all > 2 * wb and _rescaled(a, b, r, c, t_all, tol, diff.atol)
+    faster = wb < wa
     scaled = "" if abs(c - 1.0) <= tol else f"{c:.6g}·"
-    same = ("the same rise" if not scaled else
-            f"the same rise scaled to B's peak (×{c:.6g})")
+    times = times_text(r)
+    formula = f"B(t) = {scaled}A({r.numerator if r.denominator == 1 else str(r)}·t)"
+    if whole:
+        end = "the end of A" if t_all < b.total_steps - 1 else "the end of B"
+        message = (f"B runs A's whole schedule {times} {'faster' if faster else 'slower'}: "
+                   f"{formula} at every step up to {end} (step {t_all:,}); warmups {wb:,} vs "
+                   f"{wa:,} steps" + (" — as a scheduler stepped once per process on "
+                                      f"{r.numerator} processes does (accelerate without "
+                                      "split_batches)" if faster and r.denominator == 1 else ""))
+    else:
+        same = ("the same rise" if not scaled else
+                f"the same rise scaled to B's peak (×{c:.6g})")
+        message = (f"B's warmup is {times} {'shorter' if faster else 'longer'} than A's "
+                   f"({wb:,} vs {wa:,} steps), {same}: {formula} in B's warmup")
     return {
         "pattern": "warmup",
         "ratio": wb / wa,
         "a": wa,
         "b": wb,
-        "message": f"B's warmup is {times_text(r)} {'shorter' if shorter else 'longer'} than "
-                   f"A's ({wb:,} vs {wa:,} steps), {same}: "
-                   f"B(t) = {scaled}A({r.numerator if r.denominator == 1 else str(r)}·t) "
-                   "in B's warmup",
+        "whole_run": whole,
+        "message": message,
     }
 
 
