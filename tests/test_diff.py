@@ -12,9 +12,10 @@ import pytest
 from _support import run
 
 from warmupctl import diff as diffmod
-from warmupctl.diff import Side, compare, read_table
+from warmupctl.diff import Side, compare
 from warmupctl.errors import WarmupctlError
 from warmupctl.loading import load
+from warmupctl.tables import read_table
 
 PEAK = 3.0e-4
 README = {"total": "100k", "peak_lr": PEAK, "warmup": {"shape": "linear", "length": "2%"},

@@ -5,8 +5,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..diff import SCAN_LIMIT, TABLE_FORMATS, Diff, Side, compare, read_table
+from ..diff import SCAN_LIMIT, Diff, Side, compare
 from ..errors import SpecError, WarmupctlError
+from ..tables import MAX_TABLE_BYTES, TABLE_FORMATS, read_table
 from ._app import app, complete_spec
 from ._common import (
     JsonOpt,
@@ -62,8 +63,6 @@ def _read_bytes(path: str, limit: int) -> bytes:
 
 def _side(source: str, flags: dict[str, tuple[str, Any]], quiet: bool) -> Side:
     """One side of the comparison, named as the user wrote it."""
-    from ..diff import MAX_TABLE_BYTES
-
     fmt, path = _split(source)
     if fmt is None:
         return Side(source, schedule=load_schedule(source, flags, quiet))
