@@ -134,14 +134,13 @@ def diff(
     quiet: QuietOpt = False,
     flags: Optional[dict[str, tuple[str, Any]]] = None,
 ) -> None:
-    """Compare two schedules at every step: exit 0 when identical within --rtol, 1 when they
-    differ, 2 on bad input.
+    """Compare two schedules step by step: exit 0 if identical within --rtol, 1 if they differ.
 
-    Reports the first step where they differ, the largest absolute and relative difference, the
-    totals, warmups, peaks and final rates of both, and the pattern the numbers show (a k-step
-    shift such as DeepSpeed's one-update lag, a scaled peak, a warmup N× shorter, a missing
-    floor, different lengths). Schedule flags apply to both sides (--total also gives a config
-    that lacks it its run length).
+    Reports the first differing step, the largest differences and the pattern behind them.
+
+    Patterns: a k-step shift (DeepSpeed's lag), a scaled peak, a warmup N× shorter, no floor.
+
+    Schedule flags apply to both sides; --total also sets the length of a config without one.
     """
     flags = flags or {}
     if plot == "-":

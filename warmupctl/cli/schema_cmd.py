@@ -18,11 +18,9 @@ def schema(
     ] = "-",
     quiet: QuietOpt = False,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of a spec.
+    """Print the JSON Schema (draft 2020-12) of a spec, for editors and CI checks.
 
-    Point an editor at it (a `# yaml-language-server: $schema=…` line in a spec, or VS Code's
-    yaml.schemas setting) to complete keys and shapes and flag mistakes as you type; check specs
-    in CI with check-jsonschema. See docs/spec.md.
+    Editors complete and check specs with it; check-jsonschema runs it in CI (docs/spec.md).
     """
     from ..schema import schema as build
 
