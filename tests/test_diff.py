@@ -275,6 +275,10 @@ def test_cli_config_and_table_sides(tmp_path):
     assert r.exit_code == 2 and "--total" in r.stderr  # max_steps missing
     r = run("diff", a, f"hf:{hf}", "--total", "100k")
     assert r.exit_code == 0, r.output
+    # other flags change the spec side only: the config is compared as the trainer reads it
+    r = run("diff", a, f"hf:{hf}", "--total", "100k", "--decay", "cosine", "--json")
+    assert r.exit_code == 1 and "--decay not applied" in r.stderr
+    assert [p["pattern"] for p in json.loads(r.stdout)["patterns"]] == ["floor"]
     table = tmp_path / "lr.csv"
     assert run("export", a, "-f", "csv", "-o", str(table)).exit_code == 0
     r = run("diff", f"csv:{table}", a)
@@ -330,3 +334,21 @@ def test_plot_draws_both_curves_and_the_difference():
                                rtol=1e-9, atol=1e-20)
     assert bottom.get_shared_x_axes().joined(top, bottom)
     assert len(top.child_axes) == 1  # the warmup inset
+
+
+def test_cli_long_deepspeed_config_is_sampled_and_keeps_its_lag(tmp_path):
+    # WarmupCosineLR over 10^9 updates: update k uses DeepSpeed's formula at k − 1
+    # (anchors-schedules.md §2.5), so its linear warmup runs one update behind HF's
+    ds = write(tmp_path, "ds.json", {
+        "optimizer": {"params": {"lr": PEAK}},
+        "scheduler": {"type": "WarmupCosineLR", "params": {
+            "total_num_steps": 10**9, "warmup_min_ratio": 0.0, "warmup_num_steps": 2000,
+            "cos_min_ratio": 0.1, "warmup_type": "linear"}}})
+    a = write(tmp_path, "a.json", spec(total="1e9", warmup={"shape": "linear", "length": 2000}))
+    r = run("diff", a, f"deepspeed:{ds}", "--json")
+    assert r.exit_code == 1, r.output
+    assert "check against deepspeed's formula is skipped" in r.stderr
+    out = json.loads(r.stdout)
+    assert out["method"] == "sampled" and out["first_step"] == 1 and out["last_step"] == 2000
+    [shift] = out["patterns"]
+    assert shift["pattern"] == "shift" and shift["shift"] == 1

@@ -80,10 +80,11 @@ def _side(source: str, flags: dict[str, tuple[str, Any]], quiet: bool) -> Side:
     total = count_option("--total", flags["total"][1]) if "total" in flags else None
     if total is not None and total < 1:
         raise WarmupctlError(f"--total must be at least 1 step, got {flags['total'][1]!r}")
-    if total is not None and total > SCAN_LIMIT:
+    imported = interop.target_module(fmt).parse(text, origin, total)
+    steps = load(dict(imported.spec)).total_steps
+    if steps > SCAN_LIMIT:
         # the importer's own check runs the trainer's formula at every step (minutes at 10^9
         # steps); the spec it builds is the one `warmupctl import` would write
-        imported = interop.target_module(fmt).parse(text, origin, total)
         notice(f"{source}: the import's step-by-step check against {fmt}'s formula is skipped "
                f"past {SCAN_LIMIT:,} steps (`warmupctl import` runs it)", quiet)
     else:
@@ -94,10 +95,13 @@ def _side(source: str, flags: dict[str, tuple[str, Any]], quiet: bool) -> Side:
                    f"rounding: worst at {dev.describe(fmt)}", quiet)
     for note in imported.notes:
         notice(f"{source}: {note}", quiet)
-    rest = {k: v for k, v in flags.items() if k != "total"}
+    ignored = sorted({flag for key, (flag, _) in flags.items() if key != "total"})
+    if ignored:
+        notice(f"{source}: {', '.join(ignored)} not applied: a trainer config is compared as "
+               "it is (only --total sets its run length)", quiet)
     try:
-        schedule = load({"name": source, **imported.spec}, rest or None)
-    except SpecError as exc:
+        schedule = load({"name": source, **imported.spec})
+    except SpecError as exc:  # pragma: no cover - the importers' specs are checked by import
         raise WarmupctlError(f"{source}: {exc}") from None
     return Side(source, schedule=schedule)
 
