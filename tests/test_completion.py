@@ -85,3 +85,9 @@ def test_show_completion_prints_a_script(shell):
 def test_every_spec_argument_completes_presets(command):
     assert complete("bash", f"warmupctl {command} hagele") == [
         n for n in presets.names() if n.startswith("hagele")]
+
+
+def test_presets_show_completes_preset_names_only(tmp_path):
+    (tmp_path / "gpt3-mine.yaml").write_text("total: 10\npeak_lr: 1.0\n")
+    got = complete("bash", "warmupctl presets show gpt3", cwd=tmp_path)
+    assert got == [n for n in presets.names() if n.startswith("gpt3")]

@@ -116,6 +116,13 @@ def complete_spec(incomplete: str) -> list[tuple[str, str]]:
     return out
 
 
+def complete_preset(incomplete: str) -> list[tuple[str, str]]:
+    """Preset names starting with what was typed."""
+    from .. import presets
+
+    return [(name, "preset") for name in presets.names() if name.startswith(incomplete)]
+
+
 def _shape_items(incomplete: str, shapes: tuple[str, ...], suffix: str) -> list[tuple[str, str]]:
     from ..schema import SHAPES
 
