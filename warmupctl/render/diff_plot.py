@@ -119,7 +119,8 @@ def _title(diff: Diff) -> str:
         return f"identical within rtol {diff.rtol:g}"
     text = f"differ from step {diff.first_step:,}"
     if diff.max_abs_step is not None:
-        text += f"; largest |B − A| {diff.max_abs:.3g} at step {diff.max_abs_step:,}"
+        text += (f"; largest |B − A| {format_rate(diff.max_abs, 3)} at step "
+                 f"{diff.max_abs_step:,}")
     if diff.patterns:
         text += "\n" + "; ".join(short_pattern(p) for p in diff.patterns)
     return text
