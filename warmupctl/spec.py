@@ -81,6 +81,9 @@ TRAINING_KEYS = (
 )
 REGIMES = ("pretrain", "finetune")
 ARCHITECTURES = ("pre-ln", "post-ln", "other")
+#: keys of the noam block, and the keys every explicit phase takes besides PHASE_KEYS[shape]
+NOAM_KEYS = ("d_model", "scale")
+PHASE_COMMON_KEYS = ("shape", "length", "from", "to", "horizon")
 
 #: the longest run: step numbers stay exact in float64 and int64
 MAX_STEPS = 2**53
@@ -333,7 +336,7 @@ def _peak(ctx: _Ctx, data: Mapping[str, Any], *,
                         "noam sets the peak to scale·d_model^-0.5·warmup^-0.5")
     if has_noam:
         block = _mapping(ctx, data["noam"], ("noam",), "the noam block")
-        _check_keys(ctx, block, ("d_model", "scale"), ("noam",))
+        _check_keys(ctx, block, NOAM_KEYS, ("noam",))
         res = _Resolver(ctx, Units(), None)
         if "d_model" not in block:
             raise ctx.error(("noam",), "missing key 'd_model'", "e.g. noam: {d_model: 512}")
@@ -681,7 +684,7 @@ def _compile_phases(
         ip = path + (i,)
         block = _mapping(ctx, item, ip, "a phase")
         shape = _shape(ctx, block, ip, PHASE_SHAPES)
-        _check_keys(ctx, block, ("shape", "length", "from", "to", "horizon") + PHASE_KEYS[shape],
+        _check_keys(ctx, block, PHASE_COMMON_KEYS + PHASE_KEYS[shape],
                     ip, f" for a {shape} phase")
         if "length" not in block:
             raise ctx.error(ip, "missing key 'length'", "e.g. length: 2000, 10% or rest")

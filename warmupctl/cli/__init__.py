@@ -18,6 +18,8 @@ COMMANDS = {
     "plot": "plot_cmd",
     "export": "export_cmd",
     "import": "import_cmd",
+    "diff": "diff_cmd",
+    "schema": "schema_cmd",
     "validate": "validate_cmd",
     "recommend": "recommend_cmd",
     "presets": "presets_cmd",

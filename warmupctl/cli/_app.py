@@ -50,7 +50,7 @@ app = typer.Typer(
     name="warmupctl",
     help="Design, check and export learning-rate schedules with warmup.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -85,3 +85,64 @@ def root(
     lr(t) is the rate used by optimizer step t (docs/spec.md).
     """
     ROOT["quiet"] = quiet
+
+
+# --------------------------------------------------------------------------------------------
+# Shell completion (`warmupctl --install-completion`; docs/cli.md): the callbacks that complete
+# SPEC arguments (preset names and spec files) and --warmup / --decay values (shapes)
+# --------------------------------------------------------------------------------------------
+
+#: the most file names a completion lists
+MAX_COMPLETIONS = 200
+
+
+def complete_spec(incomplete: str) -> list[tuple[str, str]]:
+    """Preset names, then spec files (.yaml, .yml, .json) and folders, starting with what was
+    typed."""
+    import glob
+    import os
+
+    from .. import presets
+
+    out = [(name, "preset") for name in presets.names() if name.startswith(incomplete)]
+    if incomplete.startswith("-"):
+        return out
+    pattern = glob.escape(os.path.expanduser(incomplete)) + "*"
+    for path in sorted(glob.glob(pattern))[:MAX_COMPLETIONS]:
+        if os.path.isdir(path):
+            out.append((path + os.sep, "folder"))
+        elif path.endswith((".yaml", ".yml", ".json")):
+            out.append((path, "spec file"))
+    return out
+
+
+def complete_preset(incomplete: str) -> list[tuple[str, str]]:
+    """Preset names starting with what was typed."""
+    from .. import presets
+
+    return [(name, "preset") for name in presets.names() if name.startswith(incomplete)]
+
+
+def _shape_items(incomplete: str, shapes: tuple[str, ...], suffix: str) -> list[tuple[str, str]]:
+    from ..schema import SHAPES
+
+    out = []
+    for shape in shapes:
+        value = shape if shape == "none" else shape + suffix
+        if value.startswith(incomplete):
+            out.append((value, SHAPES.get(shape, shape)))
+    return out
+
+
+def complete_warmup(incomplete: str) -> list[tuple[str, str]]:
+    """Warmup shapes, written ``linear:`` ready for the length (``none`` alone)."""
+    from ..spec import WARMUP_SHAPES
+
+    return _shape_items(incomplete, WARMUP_SHAPES, ":")
+
+
+def complete_decay(incomplete: str) -> list[tuple[str, str]]:
+    """Decay shapes (the final rate after a ``:`` is optional)."""
+    from ..spec import DECAY_SHAPES
+
+    return _shape_items(incomplete, DECAY_SHAPES, "")

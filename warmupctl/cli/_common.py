@@ -14,7 +14,7 @@ from ..engine import Schedule
 from ..errors import SpecError, WarmupctlError
 from ..loading import load
 from ..spec import TRAINING_KEYS
-from ._app import ROOT
+from ._app import ROOT, complete_decay, complete_spec, complete_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -28,6 +28,7 @@ SpecArg = Annotated[
     typer.Argument(
         help="Spec: a YAML file, '-' for stdin, or a preset name. Default: the built-in default.",
         show_default=False,
+        autocompletion=complete_spec,
     ),
 ]
 TotalOpt = Annotated[
@@ -44,14 +45,16 @@ WarmupOpt = Annotated[
     Optional[str],
     typer.Option("--warmup", metavar="SHAPE:LENGTH",
                  help="Warmup, e.g. linear:2000, cosine:2%, exponential:5ep, or none.",
-                 rich_help_panel=SCHEDULE_PANEL, show_default=False),
+                 rich_help_panel=SCHEDULE_PANEL, show_default=False,
+                 autocompletion=complete_warmup),
 ]
 DecayOpt = Annotated[
     Optional[str],
     typer.Option("--decay", metavar="SHAPE[:FINAL_LR]",
                  help="Decay after warmup, e.g. cosine:10%, linear:0, wsd:0, constant, "
                       "inverse_sqrt.",
-                 rich_help_panel=SCHEDULE_PANEL, show_default=False),
+                 rich_help_panel=SCHEDULE_PANEL, show_default=False,
+                 autocompletion=complete_decay),
 ]
 TokensOpt = Annotated[
     Optional[str],

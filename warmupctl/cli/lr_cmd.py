@@ -8,7 +8,7 @@ import typer
 from ..errors import WarmupctlError
 from ..spec import position
 from ..units import UnitError, parse_length
-from ._app import app
+from ._app import app, complete_spec
 from ._common import (
     JsonOpt,
     QuietOpt,
@@ -37,6 +37,7 @@ def lr_command(
             metavar="[SPEC] STEP...",
             help="An optional spec (file, '-' or preset), then steps: 1000, 2k, 50%, 3ep, 375Mtok.",
             show_default=False,
+            autocompletion=complete_spec,
         ),
     ] = None,
     json: JsonOpt = False,

@@ -13,7 +13,7 @@ from ..fileio import atomic_writer
 from ..render import X_UNITS, Curve, check_x_unit, parse_range, window
 from ..render.plot import PlotOptions, build_figure, check_size, output_format, save_figure
 from ..sweep import parse_sweep, sweep
-from ._app import app
+from ._app import app, complete_spec
 from ._common import (
     QuietOpt,
     flags_text,
@@ -33,6 +33,7 @@ SpecsArg = Annotated[
         help="Specs to draw on one figure: YAML files, '-' for stdin, or preset names. "
         "Default: the built-in default.",
         show_default=False,
+        autocompletion=complete_spec,
     ),
 ]
 

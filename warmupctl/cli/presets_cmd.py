@@ -9,7 +9,7 @@ import typer
 from .. import presets as library
 from ..loading import load
 from ..units import format_count, format_percent
-from ._app import app
+from ._app import app, complete_preset
 from ._common import JsonOpt, QuietOpt, console, emit_json, fmt_lr, handle_errors
 
 presets_app = typer.Typer(
@@ -88,7 +88,8 @@ def presets_list(ctx: typer.Context, json: JsonOpt = False, quiet: QuietOpt = Fa
 @presets_app.command("show")
 @handle_errors
 def presets_show(
-    name: Annotated[str, typer.Argument(help="Preset name (see `warmupctl presets`).")],
+    name: Annotated[str, typer.Argument(help="Preset name (see `warmupctl presets`).",
+                                        autocompletion=complete_preset)],
     quiet: QuietOpt = False,
 ) -> None:
     """Print a preset's YAML (save it and edit it to start your own spec)."""
