@@ -991,3 +991,36 @@ def test_overlays_of_very_different_peaks_suggest_log(tmp_path):
     assert "--log shows" not in run(*args, "--log").stderr
     assert "--log shows" not in run("gpt3-small", "llama2-7b", "-o",
                                     str(tmp_path / "q.png")).stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Any length up to 2^53 steps plots (issue 13, item 7)
+# ---------------------------------------------------------------------------------------------
+
+BIG_TOTALS = [4_000_000_000_000_000, 2**53 - 1, 2**53 - 3, 8_999_999_999_999_999 // 3,
+              1_234_567_890_123_457]
+
+
+@pytest.mark.parametrize("n", BIG_TOTALS)
+def test_bucket_edges_of_huge_windows_are_exact(n):
+    # floor(i·n/k) computed with Python's unbounded integers; i·n overflowed int64 before
+    for k in (2400, 2 * 1200 * 4, 7):
+        edges = bucket_edges(0, n, k)
+        assert edges.tolist() == [i * n // k for i in range(k + 1)]
+    edges = bucket_edges(5, n, 2400)
+    assert edges.tolist() == [5 + i * (n - 5) // 2400 for i in range(2401)]
+
+
+@pytest.mark.parametrize("n", BIG_TOTALS)
+def test_a_run_of_any_length_up_to_2_53_plots(tmp_path, n):
+    out = tmp_path / "big.svg"
+    r = run("--total", str(n), "-o", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(SIGNATURES["svg"])
+    s = warmupctl.load({**warmupctl.spec.default_spec(), "total": n})
+    fig = build_figure([Curve(s, "big")], PlotOptions())
+    x = curve_line(fig).get_xdata()
+    assert x[0] == 0 and x[-1] == float(n - 1)
+    assert np.all(np.diff(x) >= 0)
+    r = run("--total", str(n), "--terminal", "-q")
+    assert r.exit_code == 0, r.output
