@@ -1024,3 +1024,191 @@ def test_a_run_of_any_length_up_to_2_53_plots(tmp_path, n):
     assert np.all(np.diff(x) >= 0)
     r = run("--total", str(n), "--terminal", "-q")
     assert r.exit_code == 0, r.output
+
+
+# ---------------------------------------------------------------------------------------------
+# The warmup made visible: an inset for one run, a zoom for a warmup sweep (issue 14, item 10)
+# ---------------------------------------------------------------------------------------------
+
+
+def inset_axes(fig, gid):
+    found = [ax for ax in fig.axes[0].child_axes if ax.get_gid() == gid]
+    return found[0] if found else None
+
+
+def inset_line(ax, gid):
+    found = [ln for ln in ax.get_lines() if ln.get_gid() == gid]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_one_run_gets_an_inset_of_its_warmup_with_the_engines_rates():
+    s = warmupctl.load(None)  # 2,000 warmup steps of 100,000
+    fig = build_figure([Curve(s, "default")], PlotOptions())
+    inset = inset_axes(fig, "warmup-inset")
+    assert inset is not None
+    line = inset_line(inset, "inset-curve-0")
+    x = np.asarray(line.get_xdata())
+    # from step 0 to half a warmup past its end: steps 0 … 3,000 (2,000 + 1,000)
+    assert x[0] == 0 and x[-1] == 3000
+    assert np.array_equal(line.get_ydata(), s.at(x.astype(np.int64)))
+    lo, hi = inset.get_xlim()
+    assert lo < 0 and 3000 < hi < 3100
+    # the end of warmup is marked in the inset at step 2,000, and the inset's rate axis is the
+    # main one (0 to 1.06 × 3e-4), so the ramp's slope reads the same
+    assert inset_line(inset, "inset-warmup-end").get_xdata()[0] == 2000
+    assert inset.get_ylim() == pytest.approx((0.0, 3e-4 * 1.06))
+
+
+def _covered(fig, inset, main_line):
+    """Points of the main curve (densified along its segments) inside the inset's drawn box,
+    labels and title included, in display pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = inset.get_tightbbox(canvas.get_renderer())
+    xy = fig.axes[0].transData.transform(np.column_stack([main_line.get_xdata(),
+                                                          main_line.get_ydata()]))
+    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    t = np.linspace(0, 1, 20)[:, None, None]
+    dense = (xy[:-1] + t * (xy[1:] - xy[:-1])).reshape(-1, 2)
+    inside = ((dense[:, 0] > box.x0) & (dense[:, 0] < box.x1)
+              & (dense[:, 1] > box.y0) & (dense[:, 1] < box.y1))
+    return int(inside.sum())
+
+
+@pytest.mark.parametrize("name,log", [
+    ("default", False), ("gpt3-small", False), ("gpt3-small", True), ("hagele-wsd-124m", False),
+    ("transformer-base", False), ("resnet50-goyal", False),
+])
+def test_the_inset_never_covers_the_curve(name, log):
+    s = warmupctl.load(None) if name == "default" else schedule(name)
+    fig = build_figure([Curve(s, name)], PlotOptions(log=log))
+    inset = inset_axes(fig, "warmup-inset")
+    assert inset is not None, f"{name}: the warmup ({s.warmup_steps:,} steps) has no inset"
+    assert _covered(fig, inset, curve_line(fig)) == 0
+
+
+def test_a_sweep_inset_never_covers_the_curves_or_their_warmup_lines():
+    curves = [Curve(warmupctl.load({**FALLBACK["gpt3-small"], "warmup": {
+        "shape": "linear", "length": v}}), f"warmup {v}") for v in ("0.5%", "1%", "2%", "5%")]
+    fig = build_figure(curves, PlotOptions(sweep="warmup"))
+    inset = inset_axes(fig, "whole-run-inset")
+    assert inset is not None
+    for i in range(4):
+        assert _covered(fig, inset, curve_line(fig, i)) == 0
+        assert _covered(fig, inset, artist(fig, f"warmup-end-{i}")) == 0
+
+
+@pytest.mark.parametrize("opts,specs", [
+    (PlotOptions(), [{"total": 1000, "peak_lr": 1e-3, "warmup": {"shape": "linear",
+                                                                   "length": "20%"}}]),
+    (PlotOptions(), [{"total": 1000, "peak_lr": 1e-3, "warmup": {"shape": "none"}}]),
+    (PlotOptions(range=("0", "500")), [None]),
+    (PlotOptions(annotate=False), [None]),
+    (PlotOptions(warmup_view=False), [None]),
+    (PlotOptions(), [None, "gpt3-small"]),  # an overlay of different runs
+])
+def test_no_inset_where_the_warmup_is_seen_or_not_asked_for(opts, specs):
+    curves = [Curve(warmupctl.load(x) if not isinstance(x, str) else schedule(x), f"c{i}")
+              for i, x in enumerate(specs)]
+    fig = build_figure(curves, opts)
+    assert not fig.axes[0].child_axes
+
+
+def test_a_warmup_sweep_is_zoomed_to_its_warmups_and_shows_the_whole_run_in_an_inset():
+    r = run("gpt3-small", "--sweep", "warmup=0.5%,1%,2%,5%", "-o", "-", "--format", "svg", "-q")
+    assert r.exit_code == 0, r.output
+    from warmupctl.cli.plot_cmd import _sweep_curves
+
+    curves, _, _ = _sweep_curves("gpt3-small", {}, "warmup", ["0.5%", "1%", "2%", "5%"])
+    assert [c.schedule.warmup_steps for c in curves] == [3000, 6000, 12000, 30000]
+    fig = build_figure(curves, PlotOptions(sweep="warmup"))
+    # zoomed to twice the longest warmup: steps 0 … 60,000 of 600,000
+    for i in range(4):
+        x = curve_line(fig, i).get_xdata()
+        assert x[0] == 0 and x[-1] == 60_000
+    lo, hi = fig.axes[0].get_xlim()
+    assert lo < 0 and 60_000 < hi < 61_500
+    inset = inset_axes(fig, "whole-run-inset")
+    for i, c in enumerate(curves):
+        line = inset_line(inset, f"inset-curve-{i}")
+        x = np.asarray(line.get_xdata())
+        assert x[0] == 0 and x[-1] == 599_999
+        assert np.array_equal(line.get_ydata(), c.schedule.at(x.astype(np.int64)))
+    # the whole run on request: --range : (or 0:100%) draws every step, without an inset
+    for rng in ((None, None), ("0", "100%")):
+        fig = build_figure(curves, PlotOptions(sweep="warmup", range=rng))
+        assert curve_line(fig, 3).get_xdata()[-1] == 599_999
+        assert not fig.axes[0].child_axes
+    r = run("gpt3-small", "--sweep", "warmup=1%,5%", "--range", ":", "-o", "-", "-f", "svg",
+            "-q")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_sweep_of_long_warmups_is_not_zoomed():
+    base = {"total": 1000, "peak_lr": 1e-3, "decay": {"shape": "cosine"}}
+    curves = [Curve(warmupctl.load({**base, "warmup": {"shape": "linear", "length": v}}),
+                    f"warmup {v}") for v in ("10%", "30%")]
+    fig = build_figure(curves, PlotOptions(sweep="warmup"))
+    assert curve_line(fig, 0).get_xdata()[-1] == 999  # 2 × 300 > half the run: no zoom
+    assert inset_axes(fig, "whole-run-inset") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Names are drawn as written: no control characters, no mathtext (issue 13, item 4)
+# ---------------------------------------------------------------------------------------------
+
+HOSTILE_NAMES = ["\x1b]0;pwned\x07evil\x1b[31m", "$\\frac{}$", "$x^2$ and $y$", "a\\$b$c",
+                 "_hidden", "\x9b31mred", "[/]"]
+
+
+def _texts(fig):
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_text()]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_hostile_name_plots_as_inert_text(tmp_path, name):
+    import yaml
+
+    from warmupctl.textsafe import visible
+
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(yaml.safe_dump({"name": name, "description": f"{name} (description)",
+                                    "total": 1000, "peak_lr": 1e-3,
+                                    "warmup": {"shape": "linear", "length": 20}}))
+    out = tmp_path / "h.svg"
+    r = run(str(spec), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    svg = out.read_text(encoding="utf-8")
+    # the text is drawn as paths; matplotlib writes each string in a comment before its glyphs
+    assert f"<!-- {visible(name)} — 1,000 steps" in svg
+    assert f"<!-- {visible(name)} (description) -->" in svg
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", svg)
+    fig = build_figure([Curve(warmupctl.load(str(spec)), name)],
+                       PlotOptions(title=f"{name} title"))
+    for text in _texts(fig):
+        shown, math = text._preprocess_math(text.get_text())
+        assert math is False, text.get_text()
+        assert not re.search("[\x00-\x1f\x7f-\x9f]", shown.replace("\n", ""))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[0].replace("\\$", "$").startswith(visible(name))  # '_hidden' is shown too
+    # the terminal preview too
+    r = run(str(spec), "--terminal", "-q")
+    assert r.exit_code == 0, r.output
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", r.stdout)
+
+
+def test_a_lone_surrogate_and_line_breaks_in_a_name_are_drawn_visibly():
+    s = warmupctl.load(None)
+    fig = build_figure([Curve(s, "\ud800x")], PlotOptions(title="two\nlines\tand\x00nul"))
+    buf = io.BytesIO()
+    save_figure(fig, buf, "svg")
+    svg = buf.getvalue().decode("utf-8")
+    assert "<!-- \\ud800x — 100,000 steps" in svg
+    assert "<!-- two lines and\\x00nul -->" in svg
+    text = render([Curve(s, "\ud800x\x1b[2J")], width=80, title="t\x1b]8;;x\x07")
+    assert "\x1b" not in text and "\ud800" not in text and "\\x1b" in text

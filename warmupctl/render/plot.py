@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import WarmupctlError
 from ..fileio import atomic_writer
+from ..textsafe import visible
 from . import (
     LOG_FLOOR,
     X_LABELS,
@@ -40,6 +41,7 @@ from . import (
     to_x,
     window,
 )
+from . import inset as _inset
 from .reduce import reduce_curve
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,6 +86,8 @@ STYLE: dict[str, Any] = {
     # unhinted glyphs: the shapes the font designer drew (no snapping to the pixel grid, which
     # at 150 dpi only makes letters uneven), and about a sixth faster to draw
     "text.hinting": "no_hinting",
+    # names and titles are drawn as written, never typeset by TeX
+    "text.usetex": False,
     "svg.hashsalt": "warmupctl",
     "svg.fonttype": "path",
     "pdf.fonttype": 42,
@@ -107,6 +111,9 @@ class PlotOptions:
     size: tuple[float, float] = (8.0, 4.5)
     dpi: float = 150.0
     sweep: str | None = None  # the key a sweep varies: ordered colours, shorter legend
+    #: the default views of the warmup: an inset of it on a figure of one whole run, and a
+    #: warmup sweep zoomed to its warmups (with the whole run in an inset); see render.inset
+    warmup_view: bool = True
 
 
 def check_size(size: tuple[float, float], dpi: float) -> None:
@@ -443,6 +450,61 @@ def _annotate_overlay(ax: Axes, curve: Curve, color: str, steps: np.ndarray,
                 color=color, mfc="white", mew=1.2, zorder=3, gid=f"final-{i}", clip_on=False)
 
 
+def _add_inset(ax: Axes, curves: Sequence[Curve], data: list[tuple[np.ndarray, np.ndarray]],
+               colors: list[str], opts: PlotOptions,
+               zoomed: list[tuple[int, int]] | None) -> None:
+    """The other view of the warmup (see :mod:`warmupctl.render.inset`), in the first corner of
+    the plot that no curve crosses: the warmup zoomed under a figure of one whole run, or the
+    whole run beside a warmup sweep drawn zoomed (the zoomed part shaded)."""
+    if zoomed is not None:
+        windows = [(0, c.schedule.total_steps) for c in curves]
+        title, zoom_end = "whole run", zoomed[0][1]
+    elif len(curves) == 1 and (win := _inset.warmup_inset_window(curves[0])) is not None:
+        windows, title, zoom_end = [win], "warmup, zoomed", None
+    else:
+        return
+    lines = [_inset.to_fractions(ax, c, st, r, opts.x, opts.log)
+             for c, (st, r) in zip(curves, data, strict=True)]
+    marks = []
+    x0, x1 = ax.get_xlim()
+    for ln in ax.get_lines():
+        gid = str(ln.get_gid())
+        x = (float(ln.get_xdata()[0]) - x0) / (x1 - x0)
+        if gid in ("warmup-end", "decay-end", "cooldown-start"):
+            marks.append(x)
+        elif gid.startswith("warmup-end-"):  # a sweep's drop line: from the axis to its curve
+            top = _axes_fraction(ax, float(ln.get_ydata()[1]), opts.log)
+            lines.append((np.array([x, x]), np.array([0.0, top])))
+    box = _inset.free_box(lines, marks)
+    if box is None:
+        return
+    buckets = OVERSAMPLE * math.ceil((box[2] - box[0]) * pixel_columns(opts.size, opts.dpi))
+    plotted = []
+    for i, (c, (a, b)) in enumerate(zip(curves, windows, strict=True)):
+        steps, rates = reduce_curve(c.schedule, a, b, buckets, method="monotone")
+        plotted.append({"x": to_x(c.schedule, steps, opts.x), "y": rates, "color": colors[i],
+                        "ls": _linestyle(i), "lw": 1.2, "gid": f"inset-curve-{i}"})
+    s = curves[0].schedule
+    lo = min(float(to_x(c.schedule, a, opts.x)) for c, (a, _) in zip(curves, windows,
+                                                                   strict=True))
+    hi = max(float(to_x(c.schedule, b - 1, opts.x)) for c, (_, b) in zip(curves, windows,
+                                                                       strict=True))
+    pad = 0.02 * (hi - lo)
+    log_tick = _log_rate_tick if opts.log else _rate_tick
+    ylim = ax.get_ylim()
+    top = max(float(np.max(line["y"])) for line in plotted)  # 0 and the peak, as labelled
+    inset = _inset.draw_inset(ax, box, title, plotted, (lo - pad, hi + pad), ylim,
+                              opts.log, _x_tick(opts.x), log_tick,
+                              "whole-run-inset" if zoomed is not None else "warmup-inset",
+                              yticks=[0.0, top] if ylim[0] == 0 and top > 0 else None)
+    if zoom_end is not None:
+        inset.axvspan(lo - pad, float(to_x(s, zoom_end - 1, opts.x)), color="#000000",
+                      alpha=0.07, lw=0, zorder=0.5, gid="zoomed-span")
+    elif 0 < s.warmup_steps:
+        inset.axvline(float(to_x(s, s.warmup_steps, opts.x)), color=ANNOTATION_GREY, lw=0.8,
+                      ls=(0, (4, 2)), zorder=1.5, gid="inset-warmup-end")
+
+
 def _final_rate(final: float, peak: float) -> str:
     """The last step's rate; ``≈0`` when a decay to 0 leaves a sliver (a cosine to 0 over L
     steps ends at peak·π²/(4L²), 7.7×10⁻¹⁴ for the default), which reads as a mistake."""
@@ -501,6 +563,24 @@ def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: boo
 # ------------------------------------------------------------------------------------------
 
 
+#: at most this many characters of a user's text (a name, a description, --title) are drawn
+TEXT_LIMIT = 300
+
+
+def _plain(text: str) -> str:
+    """User text as drawn: runs of white space (a folded YAML description's line breaks) made one
+    space, then every control character and lone surrogate written as a visible escape
+    (:func:`warmupctl.textsafe.visible`), at most :data:`TEXT_LIMIT` characters."""
+    return visible(" ".join(str(text).split()), TEXT_LIMIT)
+
+
+def _no_math(text: str) -> str:
+    """``text`` with every ``$`` escaped, so matplotlib draws it as written and never reads a
+    name such as ``$\\frac{}$`` as mathtext. Applied last, after wrapping, so no line break
+    separates a backslash from its ``$``."""
+    return text.replace("$", r"\$")
+
+
 def _wrap(text: str, chars: int) -> str:
     """``text`` broken into lines of at most ``chars`` characters (at spaces)."""
     import textwrap
@@ -541,7 +621,12 @@ def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) ->
         raise WarmupctlError("nothing to plot")
     check_x_unit(list(curves), opts.x)
     check_size(opts.size, opts.dpi)
+    curves = [Curve(c.schedule, _plain(c.label)) for c in curves]
     windows = [window(c.schedule, opts.range) for c in curves]
+    zoomed = None
+    if opts.sweep == "warmup" and opts.range is None and opts.warmup_view:
+        zoomed = _inset.sweep_zoom_windows(curves)
+        windows = zoomed or windows
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
@@ -585,11 +670,15 @@ def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) ->
                     _annotate_single(ax, c, colors[i], steps, rates, a, b, opts, axes_width_pt)
                 else:
                     _annotate_overlay(ax, c, colors[i], steps, rates, a, b, opts, i)
-        legend = fig.legend(loc="outside lower center", frameon=False, ncols=1,
-                            handlelength=3.2, borderaxespad=0.2)
+        if opts.annotate and opts.range is None and opts.warmup_view:
+            _add_inset(ax, curves, data, colors, opts, zoomed)
+        # the curves as handles, so a label starting with '_' is shown too (matplotlib would
+        # hide it) and no line of an inset is collected
+        handles = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("curve-")]
         legend_chars = int((opts.size[0] * 72.0 - 60.0) / (STYLE["legend.fontsize"] * CHAR_EM))
-        for text in legend.get_texts():
-            text.set_text(_wrap(text.get_text(), legend_chars))
+        fig.legend(handles, [_no_math(_wrap(h.get_label(), legend_chars)) for h in handles],
+                   loc="outside lower center", frameon=False, ncols=1,
+                   handlelength=3.2, borderaxespad=0.2)
         title = opts.title
         if title is None:
             if single:
@@ -600,7 +689,8 @@ def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) ->
                 if len(title) > 90:
                     title = f"{len(curves)} schedules"
         if title:
-            fig.suptitle(_wrap(title, int(opts.size[0] * 72.0 / (11.0 * CHAR_EM))), fontsize=11)
+            title = _wrap(_plain(title), int(opts.size[0] * 72.0 / (11.0 * CHAR_EM)))
+            fig.suptitle(_no_math(title), fontsize=11)
     return fig
 
 

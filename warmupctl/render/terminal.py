@@ -18,6 +18,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import WarmupctlError
+from ..textsafe import visible
 from . import LOG_FLOOR, Curve, check_x_unit, format_rate, superscript, to_x, window
 from .reduce import reduce_curve
 
@@ -100,7 +101,10 @@ def render(
         exp = math.floor(math.log10(ymax))
         ydiv = 10.0**exp
         ynote = f" (×10{superscript(exp)})"
-    labels = [c.label for c in curves]
+    # names come from specs: no control character reaches the terminal
+    labels = [visible(" ".join(c.label.split()), 120) for c in curves]
+    if title is not None:
+        title = visible(" ".join(title.split()), 300)
     if title is None:
         title = labels[0] if len(curves) == 1 else " vs ".join(labels)
         if len(title) > plot_width:
