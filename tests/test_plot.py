@@ -637,22 +637,80 @@ def test_terminal_frame_has_one_left_edge():
     assert not any(line.startswith("││") for line in text.splitlines()), text
 
 
-def test_terminal_titles_fit_and_keep_the_scale():
+def test_terminal_titles_fit_and_the_rate_labels_carry_the_scale():
     g, h = warmupctl.load("gpt3-small"), warmupctl.load("hagele-wsd-124m")
     curves = [Curve(g, "gpt3-small"), Curve(h, "hagele-wsd-124m")]
     wide = render(curves, width=120, x="percent")
     assert wide.splitlines()[0].strip() == (
-        "gpt3-small vs hagele-wsd-124m — learning rate (×10⁻⁴) vs % of training")
+        "gpt3-small vs hagele-wsd-124m — learning rate vs % of training")
     assert _x_labels(wide).startswith("0%") and _x_labels(wide).rstrip().endswith("100%")
-    # narrower: the shorter form, never a word cut off; the ×10⁻⁴ the ticks need stays
+    # the labels are rates with their power of ten (the highest is gpt3-small's 6e-4), so the
+    # title needs no scale
+    assert [lab for _, lab in _frame_rows(wide) if lab] == ["6×10⁻⁴", "3×10⁻⁴", "0"]
+    # narrower: the shorter form, never a word cut off
     assert render(curves, width=50, x="percent").splitlines()[0].strip() == (
-        "gpt3-small vs hagele-wsd-124m — lr (×10⁻⁴)")
-    narrow = render(curves, width=30, x="percent").splitlines()[0].strip()
-    assert narrow.endswith("(×10⁻⁴)") and len(narrow) <= 30
+        "gpt3-small vs hagele-wsd-124m — lr")
+    narrow = render(curves, width=30, x="percent")
+    assert len(narrow.splitlines()[0].strip()) <= 30
+    assert max(len(line) for line in narrow.splitlines()[:-1]) <= 30
     # a sweep's preview is titled like its figure
     r = run("--sweep", "warmup=1%,5%", "--terminal", "-q",
             env={"NO_COLOR": "1", "COLUMNS": "90"})
     assert r.stdout.splitlines()[0].strip().startswith("default: warmup sweep — ")
+
+
+def _frame_rows(text):
+    """The rows inside the frame: (the plotted characters, the label after the frame)."""
+    lines = text.splitlines()
+    top = next(i for i, ln in enumerate(lines) if ln.startswith("┌"))
+    bottom = next(i for i, ln in enumerate(lines) if ln.startswith("└"))
+    out = []
+    for ln in lines[top + 1 : bottom]:
+        inner, _, label = ln[1:].partition("│")
+        out.append((inner, label.strip()))
+    return out
+
+
+def _rate(label):
+    if label == "0":
+        return 0.0
+    m, _, p = label.partition("×10")
+    return float(m) * (10.0 ** int(p.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")))
+                       if p else 1.0)
+
+
+def _ink(row):
+    return sum(ch != " " for ch in row)
+
+
+@pytest.mark.parametrize("peak,labels", [(2.0, ["2", "1", "0"]),
+                                         (3e-4, ["3×10⁻⁴", "1.5×10⁻⁴", "0"])])
+@pytest.mark.parametrize("color", [False, True])
+def test_terminal_rate_labels_sit_on_the_rows_of_their_values(peak, labels, color):
+    # plateaus at the peak and at half of it (a step decay by 0.5 at 40% and 70%), and 0 held
+    # for the second half of another run (a linear decay to 0 over its first half)
+    steps = warmupctl.load({"total": 1000, "peak_lr": peak, "warmup": {"shape": "none"},
+                            "decay": {"shape": "step", "milestones": [400, 700],
+                                      "gamma": 0.5}})
+    to_zero = warmupctl.load({"total": 1000, "peak_lr": peak, "warmup": {"shape": "none"},
+                              "decay": {"shape": "linear", "final_lr": 0, "length": "50%"}})
+    for s, plateaus in ((steps, {peak: 0.40, peak / 2: 0.30}), (to_zero, {0.0: 0.49})):
+        text = render([Curve(s, "s")], width=90, color=color)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        rows = _frame_rows(text)
+        assert [lab for _, lab in rows if lab] == labels
+        width = len(rows[0][0])
+        by_value = {_rate(lab): i for i, (_, lab) in enumerate(rows) if lab}
+        for value, share in plateaus.items():
+            near = min(by_value, key=lambda v, value=value: abs(v - value))
+            assert near == pytest.approx(value, rel=1e-12, abs=0)
+            i = by_value[near]
+            # the row labelled with the value holds the plateau at that value …
+            assert _ink(rows[i][0]) >= share * width * 0.95, (value, text)
+            # … and no row next to it holds a run of the same length
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(rows):
+                    assert _ink(rows[j][0]) < 0.1 * width, (value, j, text)
 
 
 def test_terminal_with_output_also_writes_the_file(tmp_path):
