@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,15 +154,21 @@ def test_format_must_match_extension(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_default_output_is_schedule_png_and_its_path_is_printed(tmp_path, monkeypatch):
+def test_default_output_is_schedule_png_and_said_as_with_o(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = run()
     assert r.exit_code == 0, r.output
     out = tmp_path / "schedule.png"
     assert out.read_bytes().startswith(SIGNATURES["png"])
-    assert Path(r.stdout.strip()) == out.resolve()
     assert "built-in default" in r.stderr
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+    # one form, with or without -o: a notice on stderr, nothing on stdout
+    named = run("-o", "named.png")
+    assert named.exit_code == 0, named.output
+    assert r.stdout == named.stdout == ""
+    assert r.stderr.splitlines()[-1] == "warmupctl: wrote schedule.png (png, 1 curve)"
+    assert named.stderr.splitlines()[-1] == "warmupctl: wrote named.png (png, 1 curve)"
+    assert run("-q").stderr == "" and run("-q").stdout == ""
 
 
 def test_stdout_output(tmp_path):

@@ -1,7 +1,6 @@
 """`warmupctl plot`: draw one or more schedules to PNG/SVG/PDF, or in the terminal."""
 
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -13,6 +12,7 @@ from ..fileio import atomic_writer
 from ..render import X_UNITS, Curve, check_x_unit, parse_range, window
 from ..render.plot import PlotOptions, build_figure, check_size, output_format, save_figure
 from ..sweep import parse_sweep, sweep
+from ..textsafe import visible
 from ._app import app
 from ._common import (
     QuietOpt,
@@ -90,7 +90,7 @@ def plot(
         Optional[str],
         typer.Option("--output", "-o", metavar="FILE",
                      help="Output file (.png, .svg or .pdf; '-' is stdout). "
-                     "Default: ./schedule.png, whose path is printed.",
+                     "Default: ./schedule.png.",
                      show_default=False, rich_help_panel=FIGURE_PANEL),
     ] = None,
     format: Annotated[
@@ -246,8 +246,6 @@ def plot(
         save_figure(fig, stream, fmt, dpi)
     if path == "-":
         return
-    if output is None and not terminal:
-        sys.stdout.write(os.path.abspath(path) + "\n")
-    else:
-        notice(f"wrote {path} ({fmt}, {len(curves)} curve{'s' if len(curves) > 1 else ''})",
-               quiet)
+    # one form with or without -o, like export and import: a notice on stderr
+    notice(f"wrote {visible(path)} ({fmt}, {len(curves)} curve{'s' if len(curves) > 1 else ''})",
+           quiet)
