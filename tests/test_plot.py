@@ -1275,3 +1275,18 @@ def test_a_lone_surrogate_and_line_breaks_in_a_name_are_drawn_visibly():
     assert "<!-- two lines and\\x00nul -->" in svg
     text = render([Curve(s, "\ud800x\x1b[2J")], width=80, title="t\x1b]8;;x\x07")
     assert "\x1b" not in text and "\ud800" not in text and "\\x1b" in text
+
+
+def test_the_readme_tour_gives_each_plot_its_own_file():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    tour = readme.split("## A short tour", 1)[1].split("\n## ", 1)[0]
+    outs = ["schedule.png"]  # the install line's `warmupctl plot`, above the tour
+    for line in re.findall(r"^\$ warmupctl plot (.*)$", tour, re.M):
+        args = line.split("#")[0].split()
+        if "--terminal" in args and "-o" not in args:
+            continue  # a preview writes no file
+        outs.append(args[args.index("-o") + 1] if "-o" in args else "schedule.png")
+    assert len(outs) >= 4
+    assert len(outs) == len(set(outs)), outs
