@@ -9,8 +9,9 @@ warmup lengths crowds its ramps into the leftmost few percent. So, by default:
   :data:`SWEEP_ZOOM_AFTER`), with the whole run in an inset.
 
 The inset goes in the lowest, leftmost place of the plot that the curves do not cross, as large
-as fits (see :func:`free_box`); when there is none, no inset is drawn. Pure NumPy except
-:func:`draw_inset`, which imports matplotlib's tickers inside the function.
+as fits (see :func:`free_box`); when there is none, no inset is drawn. The inset is a few
+artists on the main axes (:class:`Inset`), not an axes of its own, which would cost as much to
+draw as the rest of the figure's text. matplotlib is imported inside the functions that draw.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import Curve, to_x
+from .reduce import reduce_curve
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -132,44 +134,152 @@ def free_box(lines: Sequence[tuple[np.ndarray, np.ndarray]], marks: Sequence[flo
     return None
 
 
-def draw_inset(ax: Axes, box: tuple[float, float, float, float], title: str,
-               lines: Sequence[dict[str, Any]], xlim: tuple[float, float],
-               ylim: tuple[float, float], log: bool, x_formatter: Any,
-               y_formatter: Callable[[float, Any], str], gid: str,
-               yticks: Sequence[float] | None = None) -> Axes:
-    """An inset axes at ``box`` in ``ax`` with ``lines`` (keyword arguments of ``Axes.plot``,
-    ``x`` and ``y`` included), few ticks (``yticks`` when given), a white background and a frame
-    on every side."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator
-
-    x0, y0, x1, y1 = box
-    inset = ax.inset_axes((x0, y0, x1 - x0, y1 - y0), zorder=4)
-    inset.set_gid(gid)
-    inset.set_facecolor("white")
-    for spine in inset.spines.values():
-        spine.set_visible(True)
-        spine.set_linewidth(0.6)
-        spine.set_color("#888888")
-    for line in lines:
-        kw = dict(line)
-        inset.plot(kw.pop("x"), kw.pop("y"), **kw)
-    inset.grid(False)
-    inset.set_xlim(*xlim)
-    inset.xaxis.set_major_locator(MaxNLocator(nbins=3, steps=[1, 2, 2.5, 5, 10]))
-    inset.xaxis.set_major_formatter(x_formatter)
+def _ticks(lo: float, hi: float, log: bool) -> list[float]:
+    """At most three round values in ``[lo, hi]``: powers of ten on a log axis, else multiples of
+    1, 2, 2.5 or 5 times a power of ten."""
     if log:
-        inset.set_yscale("log", nonpositive="mask")
-        inset.yaxis.set_major_locator(LogLocator(base=10.0, numticks=3))
-    elif yticks is not None:
-        inset.yaxis.set_major_locator(FixedLocator(list(yticks)))
+        k0, k1 = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
+        ks = list(range(k0, k1 + 1))
+        while len(ks) > 3:
+            ks = ks[::2]
+        return [10.0**k for k in ks]
+    span = hi - lo
+    if span <= 0:
+        return [lo]
+    for step in sorted(m * 10.0 ** e for e in range(math.floor(math.log10(span)) - 1,
+                                                    math.floor(math.log10(span)) + 2)
+                       for m in (1, 2, 2.5, 5)):
+        first = math.ceil(lo / step - 1e-9) * step
+        ticks = [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+        if len(ticks) <= 3:
+            return [0.0 if abs(t) < 1e-9 * step else t for t in ticks]
+    return [lo, hi]  # pragma: no cover - a step of 10^(e+1) always gives at most three
+
+
+class Inset:
+    """An inset drawn with a few artists on the main axes (a framed box with its own x and
+    rate scales), which costs a fraction of a second :class:`~matplotlib.axes.Axes`.
+
+    ``to_axes(x, y)`` maps inset data to axes fractions; ``transform`` does the same for
+    matplotlib artists, so their data stay the inset's steps (in the x unit) and rates."""
+
+    def __init__(self, ax: Axes, box: tuple[float, float, float, float], xlim: tuple[float, float],
+                 ylim: tuple[float, float], log: bool, gid: str) -> None:
+        from matplotlib.patches import Rectangle
+        from matplotlib.scale import LogTransform
+        from matplotlib.transforms import Affine2D, IdentityTransform, blended_transform_factory
+
+        self.ax, self.box, self.xlim, self.ylim, self.log, self.gid = ax, box, xlim, ylim, log, gid
+        x0, y0, x1, y1 = box
+        ylo, yhi = (math.log10(v) for v in ylim) if log else ylim
+        scale = Affine2D().translate(-xlim[0], -ylo).scale(
+            (x1 - x0) / (xlim[1] - xlim[0]), (y1 - y0) / (yhi - ylo)).translate(x0, y0)
+        if log:
+            self.transform = (blended_transform_factory(IdentityTransform(),
+                                                        LogTransform(10, nonpositive="mask"))
+                              + scale + ax.transAxes)
+        else:
+            self.transform = scale + ax.transAxes
+        self.frame = Rectangle((x0, y0), x1 - x0, y1 - y0, transform=ax.transAxes,
+                               facecolor="white", edgecolor="#888888", lw=0.6, zorder=4,
+                               gid=gid)
+        ax.add_patch(self.frame)
+
+    def to_axes(self, x: float, y: float) -> tuple[float, float]:
+        return tuple(self.ax.transAxes.inverted().transform(self.transform.transform((x, y))))
+
+    def plot(self, x: Any, y: Any, **kw: Any) -> Any:
+        """A line in inset data, clipped to the frame."""
+        (line,) = self.ax.plot(x, y, transform=self.transform, zorder=4.2, scalex=False,
+                               scaley=False, **kw)
+        line.set_clip_path(self.frame)
+        return line
+
+    def vline(self, x: float, **kw: Any) -> Any:
+        bx = self.to_axes(x, self.ylim[1])[0]
+        (line,) = self.ax.plot([bx, bx], [self.box[1], self.box[3]], transform=self.ax.transAxes,
+                               zorder=4.3, scalex=False, scaley=False, **kw)
+        return line
+
+    def span(self, xa: float, xb: float, **kw: Any) -> Any:
+        from matplotlib.patches import Rectangle
+
+        ba = max(self.box[0], self.to_axes(xa, self.ylim[1])[0])
+        bb = min(self.box[2], self.to_axes(xb, self.ylim[1])[0])
+        patch = Rectangle((ba, self.box[1]), bb - ba, self.box[3] - self.box[1],
+                          transform=self.ax.transAxes, lw=0, zorder=4.1, **kw)
+        self.ax.add_patch(patch)
+        return patch
+
+    def decorate(self, title: str, x_label: Callable[[float], str],
+                 y_label: Callable[[float], str], yticks: Sequence[float] | None) -> None:
+        """Tick marks and labels below and left of the frame (three at most each), and the
+        title above it."""
+        x0, y0, x1, y1 = self.box
+        ax, tick, grey = self.ax, 0.012, "#444444"
+        text_kw = {"transform": ax.transAxes, "fontsize": 7.0, "color": "#222222",
+                   "zorder": 4.4, "gid": f"{self.gid}-label"}
+        line_kw = {"transform": ax.transAxes, "color": grey, "lw": 0.6, "zorder": 4.4,
+                   "scalex": False, "scaley": False, "clip_on": False, "gid": f"{self.gid}-tick"}
+        for v in _ticks(*self.xlim, False):
+            bx = self.to_axes(v, self.ylim[1])[0]
+            ax.plot([bx, bx], [y0, y0 - tick], **line_kw)
+            ax.text(bx, y0 - 1.6 * tick, x_label(v), ha="center", va="top", **text_kw)
+        ys = list(yticks) if yticks is not None else _ticks(*self.ylim, self.log)
+        for v in ys:
+            by = self.to_axes(self.xlim[0], v)[1]
+            ax.plot([x0, x0 - tick * 0.6], [by, by], **line_kw)
+            ax.text(x0 - tick, by, y_label(v), ha="right", va="center", **text_kw)
+        ax.text((x0 + x1) / 2, y1 + 0.012, title, ha="center", va="bottom",
+                **{**text_kw, "fontsize": 7.5})
+
+
+def add(ax: Axes, curves: Sequence[Curve], data: Sequence[tuple[np.ndarray, np.ndarray]],
+        zoomed: list[tuple[int, int]] | None, *, marks: Sequence[float],
+        drops: Sequence[tuple[np.ndarray, np.ndarray]], colors: Sequence[str],
+        styles: Sequence[Any], unit: str, log: bool, columns: int,
+        x_label: Callable[[float], str], y_label: Callable[[float, Any], str],
+        grey: str) -> Inset | None:
+    """The other view of the warmup in the lowest, leftmost free place of ``ax`` (its limits
+    set, the curves ``data`` drawn): the warmup zoomed under a figure of one whole run, or the
+    whole run beside a warmup sweep drawn ``zoomed`` (the zoomed part shaded). ``marks`` are
+    vertical lines (axes fractions) and ``drops`` further polylines the inset must not cover;
+    ``columns`` is the figure's reduction budget across its whole width. ``None`` when there is
+    no inset to draw, or no free place for it."""
+    if zoomed is not None:
+        windows = [(0, c.schedule.total_steps) for c in curves]
+        title, zoom_end, gid = "whole run", zoomed[0][1], "whole-run-inset"
+    elif len(curves) == 1 and (win := warmup_inset_window(curves[0])) is not None:
+        windows, title, zoom_end, gid = [win], "warmup, zoomed", None, "warmup-inset"
     else:
-        inset.yaxis.set_major_locator(MaxNLocator(nbins=2, steps=[1, 2, 2.5, 5, 10]))
-    inset.set_ylim(*ylim)
-    inset.yaxis.set_major_formatter(FuncFormatter(y_formatter))
-    inset.yaxis.set_minor_locator(MaxNLocator(nbins=1) if not log else LogLocator(numticks=1))
-    inset.tick_params(which="both", direction="out", labelsize=7.0, length=2.5, pad=1.5)
-    inset.tick_params(which="minor", length=0)
-    inset.set_title(title, fontsize=7.5, pad=3.0, color="#222222")
+        return None
+    lines = [to_fractions(ax, c, st, r, unit, log) for c, (st, r) in zip(curves, data,
+                                                                          strict=True)]
+    box = free_box([*lines, *drops], marks)
+    if box is None:
+        return None
+    s = curves[0].schedule
+    lo = min(float(to_x(c.schedule, a, unit)) for c, (a, _) in zip(curves, windows, strict=True))
+    hi = max(float(to_x(c.schedule, b - 1, unit)) for c, (_, b) in zip(curves, windows,
+                                                                      strict=True))
+    pad = 0.02 * (hi - lo)
+    inset = Inset(ax, box, (lo - pad, hi + pad), ax.get_ylim(), log, gid)
+    top = 0.0
+    buckets = math.ceil((box[2] - box[0]) * columns)
+    for i, (c, (a, b)) in enumerate(zip(curves, windows, strict=True)):
+        steps, rates = reduce_curve(c.schedule, a, b, buckets, method="monotone")
+        inset.plot(to_x(c.schedule, steps, unit), rates, color=colors[i], ls=styles[i], lw=1.2,
+                   gid=f"inset-curve-{i}")
+        top = max(top, float(np.max(rates)))
+    if zoom_end is not None:
+        inset.span(lo - pad, float(to_x(s, zoom_end - 1, unit)), color="#000000", alpha=0.07,
+                   gid="zoomed-span")
+    elif s.warmup_steps > 0:
+        inset.vline(float(to_x(s, s.warmup_steps, unit)), color=grey, lw=0.8, ls=(0, (4, 2)),
+                    gid="inset-warmup-end")
+    # rates: 0 and the peak, as the main plot labels them (a log axis: its powers of ten)
+    yticks = [0.0, top] if not log and inset.ylim[0] == 0 and top > 0 else None
+    inset.decorate(title, x_label, lambda v: y_label(v, None), yticks)
     return inset
 
 
@@ -191,5 +301,5 @@ def to_fractions(ax: Axes, curve: Curve, steps: np.ndarray, rates: np.ndarray, u
 
 __all__ = [
     "INSET_MAX_FRACTION", "ZOOM_AFTER", "SIZES", "column_spans", "zoom_end", "warmup_inset_window",
-    "sweep_zoom_windows", "free_box", "draw_inset", "to_fractions",
+    "sweep_zoom_windows", "free_box", "Inset", "add", "to_fractions",
 ]

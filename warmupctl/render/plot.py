@@ -453,19 +453,8 @@ def _annotate_overlay(ax: Axes, curve: Curve, color: str, steps: np.ndarray,
 def _add_inset(ax: Axes, curves: Sequence[Curve], data: list[tuple[np.ndarray, np.ndarray]],
                colors: list[str], opts: PlotOptions,
                zoomed: list[tuple[int, int]] | None) -> None:
-    """The other view of the warmup (see :mod:`warmupctl.render.inset`), in the first corner of
-    the plot that no curve crosses: the warmup zoomed under a figure of one whole run, or the
-    whole run beside a warmup sweep drawn zoomed (the zoomed part shaded)."""
-    if zoomed is not None:
-        windows = [(0, c.schedule.total_steps) for c in curves]
-        title, zoom_end = "whole run", zoomed[0][1]
-    elif len(curves) == 1 and (win := _inset.warmup_inset_window(curves[0])) is not None:
-        windows, title, zoom_end = [win], "warmup, zoomed", None
-    else:
-        return
-    lines = [_inset.to_fractions(ax, c, st, r, opts.x, opts.log)
-             for c, (st, r) in zip(curves, data, strict=True)]
-    marks = []
+    """The other view of the warmup: see :func:`warmupctl.render.inset.add`."""
+    marks, drops = [], []
     x0, x1 = ax.get_xlim()
     for ln in ax.get_lines():
         gid = str(ln.get_gid())
@@ -474,35 +463,14 @@ def _add_inset(ax: Axes, curves: Sequence[Curve], data: list[tuple[np.ndarray, n
             marks.append(x)
         elif gid.startswith("warmup-end-"):  # a sweep's drop line: from the axis to its curve
             top = _axes_fraction(ax, float(ln.get_ydata()[1]), opts.log)
-            lines.append((np.array([x, x]), np.array([0.0, top])))
-    box = _inset.free_box(lines, marks)
-    if box is None:
-        return
-    buckets = OVERSAMPLE * math.ceil((box[2] - box[0]) * pixel_columns(opts.size, opts.dpi))
-    plotted = []
-    for i, (c, (a, b)) in enumerate(zip(curves, windows, strict=True)):
-        steps, rates = reduce_curve(c.schedule, a, b, buckets, method="monotone")
-        plotted.append({"x": to_x(c.schedule, steps, opts.x), "y": rates, "color": colors[i],
-                        "ls": _linestyle(i), "lw": 1.2, "gid": f"inset-curve-{i}"})
-    s = curves[0].schedule
-    lo = min(float(to_x(c.schedule, a, opts.x)) for c, (a, _) in zip(curves, windows,
-                                                                   strict=True))
-    hi = max(float(to_x(c.schedule, b - 1, opts.x)) for c, (_, b) in zip(curves, windows,
-                                                                       strict=True))
-    pad = 0.02 * (hi - lo)
-    log_tick = _log_rate_tick if opts.log else _rate_tick
-    ylim = ax.get_ylim()
-    top = max(float(np.max(line["y"])) for line in plotted)  # 0 and the peak, as labelled
-    inset = _inset.draw_inset(ax, box, title, plotted, (lo - pad, hi + pad), ylim,
-                              opts.log, _x_tick(opts.x), log_tick,
-                              "whole-run-inset" if zoomed is not None else "warmup-inset",
-                              yticks=[0.0, top] if ylim[0] == 0 and top > 0 else None)
-    if zoom_end is not None:
-        inset.axvspan(lo - pad, float(to_x(s, zoom_end - 1, opts.x)), color="#000000",
-                      alpha=0.07, lw=0, zorder=0.5, gid="zoomed-span")
-    elif 0 < s.warmup_steps:
-        inset.axvline(float(to_x(s, s.warmup_steps, opts.x)), color=ANNOTATION_GREY, lw=0.8,
-                      ls=(0, (4, 2)), zorder=1.5, gid="inset-warmup-end")
+            drops.append((np.array([x, x]), np.array([0.0, top])))
+    _inset.add(
+        ax, curves, data, zoomed, marks=marks, drops=drops, colors=colors,
+        styles=[_linestyle(i) for i in range(len(curves))], unit=opts.x, log=opts.log,
+        columns=OVERSAMPLE * pixel_columns(opts.size, opts.dpi),
+        x_label=lambda v: _x_label(v, opts.x),
+        y_label=_log_rate_tick if opts.log else _rate_tick, grey=ANNOTATION_GREY,
+    )
 
 
 def _final_rate(final: float, peak: float) -> str:
