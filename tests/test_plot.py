@@ -1197,6 +1197,7 @@ def test_a_sweep_inset_never_covers_the_curves_or_their_warmup_lines():
     (PlotOptions(range=("0", "500")), [None]),
     (PlotOptions(annotate=False), [None]),
     (PlotOptions(warmup_view=False), [None]),
+    (PlotOptions(size=(4.5, 3.0)), [None]),  # too small for the inset's labels
     (PlotOptions(), [None, "gpt3-small"]),  # an overlay of different runs
 ])
 def test_no_inset_where_the_warmup_is_seen_or_not_asked_for(opts, specs):

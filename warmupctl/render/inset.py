@@ -45,6 +45,10 @@ BOTTOM, TOP, LEFT, RIGHT = 0.12, 0.88, 0.10, 0.95
 #: room around a box that the curves must keep clear of: left (its rate labels), below (its x
 #: labels), right, above (its title), in axes fractions
 MARGIN = (0.08, 0.07, 0.02, 0.065)
+#: the figure size (inches) those fractions are measured for: the default's
+MARGIN_FOR = (8.0, 4.5)
+#: no inset on a figure smaller than this (inches): its labels would crowd the plot
+MIN_FIGURE = (5.0, 3.5)
 #: free space is looked for in columns of this width (axes fractions)
 COLUMN = 0.005
 
@@ -113,16 +117,25 @@ def _boxes() -> Iterator[tuple[float, float, float, float]]:
                        round(float(y0) + h, 4))
 
 
-def free_box(lines: Sequence[tuple[np.ndarray, np.ndarray]], marks: Sequence[float] = ()
+def margin(size: tuple[float, float]) -> tuple[float, float, float, float]:
+    """:data:`MARGIN` for a figure of ``size`` inches: the labels keep their size in points, so
+    on a smaller figure they take a larger fraction of the plot."""
+    fx, fy = MARGIN_FOR[0] / size[0], MARGIN_FOR[1] / size[1]
+    left, below, right, above = MARGIN
+    return left * fx, below * fy, right * fx, above * fy
+
+
+def free_box(lines: Sequence[tuple[np.ndarray, np.ndarray]], marks: Sequence[float] = (),
+             room: tuple[float, float, float, float] = MARGIN,
              ) -> tuple[float, float, float, float] | None:
     """The first candidate box (axes fractions, see :func:`_boxes`) that no line crosses, with
-    :data:`MARGIN` around it, and that holds none of the vertical ``marks`` (x in axes
-    fractions); ``None`` if there is none.
+    ``room`` around it (left, below, right, above; :func:`margin`), and that holds none of the
+    vertical ``marks`` (x in axes fractions); ``None`` if there is none.
 
     ``lines`` are polylines in axes fractions, x sorted."""
     edges = np.arange(-0.02, 1.02 + COLUMN / 2, COLUMN)
     lo, hi = column_spans(lines, edges)
-    left, below, right, above = MARGIN
+    left, below, right, above = room
     for box in _boxes():
         x0, y0, x1, y1 = box[0] - left, box[1] - below, box[2] + right, box[3] + above
         if any(x0 <= m <= x1 for m in marks):
@@ -253,9 +266,12 @@ def add(ax: Axes, curves: Sequence[Curve], data: Sequence[tuple[np.ndarray, np.n
         windows, title, zoom_end, gid = [win], "warmup, zoomed", None, "warmup-inset"
     else:
         return None
+    size = tuple(ax.figure.get_size_inches())
+    if size[0] < MIN_FIGURE[0] or size[1] < MIN_FIGURE[1]:
+        return None
     lines = [to_fractions(ax, c, st, r, unit, log) for c, (st, r) in zip(curves, data,
                                                                           strict=True)]
-    box = free_box([*lines, *drops], marks)
+    box = free_box([*lines, *drops], marks, margin((size[0], size[1])))
     if box is None:
         return None
     s = curves[0].schedule
@@ -301,5 +317,5 @@ def to_fractions(ax: Axes, curve: Curve, steps: np.ndarray, rates: np.ndarray, u
 
 __all__ = [
     "INSET_MAX_FRACTION", "ZOOM_AFTER", "SIZES", "column_spans", "zoom_end", "warmup_inset_window",
-    "sweep_zoom_windows", "free_box", "Inset", "add", "to_fractions",
+    "sweep_zoom_windows", "margin", "free_box", "Inset", "add", "to_fractions",
 ]
