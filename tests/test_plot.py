@@ -1317,3 +1317,15 @@ def test_the_readme_tour_gives_each_plot_its_own_file():
         outs.append(args[args.index("-o") + 1] if "-o" in args else "schedule.png")
     assert len(outs) >= 4
     assert len(outs) == len(set(outs)), outs
+
+
+def test_errors_about_a_hostile_name_quote_it_inertly(tmp_path):
+    import yaml
+
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(yaml.safe_dump({"name": "x\x1b]0;pwned\x07", "total": 1000, "peak_lr": 1e-3,
+                                    "warmup": {"shape": "linear", "length": 20}}))
+    for args in (["--x", "tokens"], ["--range", "2000:3000"]):
+        r = run(str(spec), *args, "-o", str(tmp_path / "h.png"))
+        assert r.exit_code == 2, r.output
+        assert "'x\\x1b]0;pwned\\x07'" in r.stderr and "\x1b" not in r.stderr, r.stderr

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import WarmupctlError
-from ..textsafe import visible
+from ..textsafe import quote, visible
 from . import LOG_FLOOR, Curve, check_x_unit, format_rate, superscript, to_x, window
 from .reduce import reduce_curve
 
@@ -77,7 +77,7 @@ def render(
         if log:
             keep = rates > 0
             if not np.any(keep):
-                raise WarmupctlError(f"--log: '{c.label}' has no positive rate to draw")
+                raise WarmupctlError(f"--log: {quote(c.label)} has no positive rate to draw")
             xv, rates = xv[keep], rates[keep]
         xs_all.append(xv)
         ys_all.append(rates)
@@ -189,7 +189,7 @@ def _tidy_labels(text: str) -> str:
 def summary_line(curve: Curve) -> str:
     """``gpt3-small: 600,000 steps, warmup 750, peak 6×10⁻⁴`` — printed under the preview."""
     s = curve.schedule
-    return (f"{curve.label}: {s.total_steps:,} steps, warmup {s.warmup_steps:,}, "
+    return (f"{visible(curve.label, 120)}: {s.total_steps:,} steps, warmup {s.warmup_steps:,}, "
             f"peak {format_rate(s.peak_lr)}")
 
 
