@@ -129,19 +129,21 @@ def plot(
         Optional[str],
         typer.Option("--range", metavar="A:B",
                      help="Draw only steps A…B, as lengths: 0:3000, 0:2%, 10ep:20ep, "
-                     "0:375Mtok, 90%: (either side may be empty).",
+                     "0:375Mtok, 90%: (either side may be empty; ':' is the whole run).",
                      show_default=False, rich_help_panel=FIGURE_PANEL),
     ] = None,
     no_annotate: Annotated[
         bool, typer.Option("--no-annotate", help="Only the curves: no markers or labels for the "
-                           "end of warmup, peak, final rate, decay end and phase boundaries.",
+                           "end of warmup, peak, final rate, decay end and phase boundaries, "
+                           "and no inset.",
                            rich_help_panel=FIGURE_PANEL)
     ] = False,
     sweep: Annotated[
         Optional[str],
         typer.Option("--sweep", metavar="KEY=V1,V2,…",
                      help="Draw one spec once per value of KEY (warmup, peak_lr, total, "
-                     "final_lr), e.g. --sweep warmup=0.5%,1%,2%,5%.",
+                     "final_lr), e.g. --sweep warmup=0.5%,1%,2%,5%. A warmup sweep is zoomed "
+                     "to the warmups; --range : draws the whole run.",
                      show_default=False, rich_help_panel=FIGURE_PANEL),
     ] = None,
     terminal: Annotated[
