@@ -154,7 +154,7 @@ def _ticks(lo: float, hi: float, log: bool) -> list[float]:
         k0, k1 = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
         ks = list(range(k0, k1 + 1))
         while len(ks) > 3:
-            ks = ks[::2]
+            ks = ks[::-2][::-1]  # every other decade, keeping the top one
         return [10.0**k for k in ks]
     span = hi - lo
     if span <= 0:
