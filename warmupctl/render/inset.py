@@ -230,10 +230,12 @@ class Inset:
         title above it."""
         x0, y0, x1, y1 = self.box
         ax, tick, grey = self.ax, 0.012, "#444444"
+        # inside the plot: nothing for the layout to measure or make room for
         text_kw = {"transform": ax.transAxes, "fontsize": 7.0, "color": "#222222",
-                   "zorder": 4.4, "gid": f"{self.gid}-label"}
+                   "zorder": 4.4, "gid": f"{self.gid}-label", "in_layout": False}
         line_kw = {"transform": ax.transAxes, "color": grey, "lw": 0.6, "zorder": 4.4,
-                   "scalex": False, "scaley": False, "clip_on": False, "gid": f"{self.gid}-tick"}
+                   "scalex": False, "scaley": False, "clip_on": False, "gid": f"{self.gid}-tick",
+                   "in_layout": False}
         for v in _ticks(*self.xlim, False):
             bx = self.to_axes(v, self.ylim[1])[0]
             ax.plot([bx, bx], [y0, y0 - tick], **line_kw)
