@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,15 +154,21 @@ def test_format_must_match_extension(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_default_output_is_schedule_png_and_its_path_is_printed(tmp_path, monkeypatch):
+def test_default_output_is_schedule_png_and_said_as_with_o(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = run()
     assert r.exit_code == 0, r.output
     out = tmp_path / "schedule.png"
     assert out.read_bytes().startswith(SIGNATURES["png"])
-    assert Path(r.stdout.strip()) == out.resolve()
     assert "built-in default" in r.stderr
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+    # one form, with or without -o: a notice on stderr, nothing on stdout
+    named = run("-o", "named.png")
+    assert named.exit_code == 0, named.output
+    assert r.stdout == named.stdout == ""
+    assert r.stderr.splitlines()[-1] == "warmupctl: wrote schedule.png (png, 1 curve)"
+    assert named.stderr.splitlines()[-1] == "warmupctl: wrote named.png (png, 1 curve)"
+    assert run("-q").stderr == "" and run("-q").stdout == ""
 
 
 def test_stdout_output(tmp_path):
@@ -637,22 +642,80 @@ def test_terminal_frame_has_one_left_edge():
     assert not any(line.startswith("││") for line in text.splitlines()), text
 
 
-def test_terminal_titles_fit_and_keep_the_scale():
+def test_terminal_titles_fit_and_the_rate_labels_carry_the_scale():
     g, h = warmupctl.load("gpt3-small"), warmupctl.load("hagele-wsd-124m")
     curves = [Curve(g, "gpt3-small"), Curve(h, "hagele-wsd-124m")]
     wide = render(curves, width=120, x="percent")
     assert wide.splitlines()[0].strip() == (
-        "gpt3-small vs hagele-wsd-124m — learning rate (×10⁻⁴) vs % of training")
+        "gpt3-small vs hagele-wsd-124m — learning rate vs % of training")
     assert _x_labels(wide).startswith("0%") and _x_labels(wide).rstrip().endswith("100%")
-    # narrower: the shorter form, never a word cut off; the ×10⁻⁴ the ticks need stays
+    # the labels are rates with their power of ten (the highest is gpt3-small's 6e-4), so the
+    # title needs no scale
+    assert [lab for _, lab in _frame_rows(wide) if lab] == ["6×10⁻⁴", "3×10⁻⁴", "0"]
+    # narrower: the shorter form, never a word cut off
     assert render(curves, width=50, x="percent").splitlines()[0].strip() == (
-        "gpt3-small vs hagele-wsd-124m — lr (×10⁻⁴)")
-    narrow = render(curves, width=30, x="percent").splitlines()[0].strip()
-    assert narrow.endswith("(×10⁻⁴)") and len(narrow) <= 30
+        "gpt3-small vs hagele-wsd-124m — lr")
+    narrow = render(curves, width=30, x="percent")
+    assert len(narrow.splitlines()[0].strip()) <= 30
+    assert max(len(line) for line in narrow.splitlines()[:-1]) <= 30
     # a sweep's preview is titled like its figure
     r = run("--sweep", "warmup=1%,5%", "--terminal", "-q",
             env={"NO_COLOR": "1", "COLUMNS": "90"})
     assert r.stdout.splitlines()[0].strip().startswith("default: warmup sweep — ")
+
+
+def _frame_rows(text):
+    """The rows inside the frame: (the plotted characters, the label after the frame)."""
+    lines = text.splitlines()
+    top = next(i for i, ln in enumerate(lines) if ln.startswith("┌"))
+    bottom = next(i for i, ln in enumerate(lines) if ln.startswith("└"))
+    out = []
+    for ln in lines[top + 1 : bottom]:
+        inner, _, label = ln[1:].partition("│")
+        out.append((inner, label.strip()))
+    return out
+
+
+def _rate(label):
+    if label == "0":
+        return 0.0
+    m, _, p = label.partition("×10")
+    return float(m) * (10.0 ** int(p.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")))
+                       if p else 1.0)
+
+
+def _ink(row):
+    return sum(ch != " " for ch in row)
+
+
+@pytest.mark.parametrize("peak,labels", [(2.0, ["2", "1", "0"]),
+                                         (3e-4, ["3×10⁻⁴", "1.5×10⁻⁴", "0"])])
+@pytest.mark.parametrize("color", [False, True])
+def test_terminal_rate_labels_sit_on_the_rows_of_their_values(peak, labels, color):
+    # plateaus at the peak and at half of it (a step decay by 0.5 at 40% and 70%), and 0 held
+    # for the second half of another run (a linear decay to 0 over its first half)
+    steps = warmupctl.load({"total": 1000, "peak_lr": peak, "warmup": {"shape": "none"},
+                            "decay": {"shape": "step", "milestones": [400, 700],
+                                      "gamma": 0.5}})
+    to_zero = warmupctl.load({"total": 1000, "peak_lr": peak, "warmup": {"shape": "none"},
+                              "decay": {"shape": "linear", "final_lr": 0, "length": "50%"}})
+    for s, plateaus in ((steps, {peak: 0.40, peak / 2: 0.30}), (to_zero, {0.0: 0.49})):
+        text = render([Curve(s, "s")], width=90, color=color)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        rows = _frame_rows(text)
+        assert [lab for _, lab in rows if lab] == labels
+        width = len(rows[0][0])
+        by_value = {_rate(lab): i for i, (_, lab) in enumerate(rows) if lab}
+        for value, share in plateaus.items():
+            near = min(by_value, key=lambda v, value=value: abs(v - value))
+            assert near == pytest.approx(value, rel=1e-12, abs=0)
+            i = by_value[near]
+            # the row labelled with the value holds the plateau at that value …
+            assert _ink(rows[i][0]) >= share * width * 0.95, (value, text)
+            # … and no row next to it holds a run of the same length
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(rows):
+                    assert _ink(rows[j][0]) < 0.1 * width, (value, j, text)
 
 
 def test_terminal_with_output_also_writes_the_file(tmp_path):
@@ -991,3 +1054,278 @@ def test_overlays_of_very_different_peaks_suggest_log(tmp_path):
     assert "--log shows" not in run(*args, "--log").stderr
     assert "--log shows" not in run("gpt3-small", "llama2-7b", "-o",
                                     str(tmp_path / "q.png")).stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Any length up to 2^53 steps plots (issue 13, item 7)
+# ---------------------------------------------------------------------------------------------
+
+BIG_TOTALS = [4_000_000_000_000_000, 2**53 - 1, 2**53 - 3, 8_999_999_999_999_999 // 3,
+              1_234_567_890_123_457]
+
+
+@pytest.mark.parametrize("n", BIG_TOTALS)
+def test_bucket_edges_of_huge_windows_are_exact(n):
+    # floor(i·n/k) computed with Python's unbounded integers; i·n overflowed int64 before
+    for k in (2400, 2 * 1200 * 4, 7):
+        edges = bucket_edges(0, n, k)
+        assert edges.tolist() == [i * n // k for i in range(k + 1)]
+    edges = bucket_edges(5, n, 2400)
+    assert edges.tolist() == [5 + i * (n - 5) // 2400 for i in range(2401)]
+
+
+@pytest.mark.parametrize("n", BIG_TOTALS)
+def test_a_run_of_any_length_up_to_2_53_plots(tmp_path, n):
+    out = tmp_path / "big.svg"
+    r = run("--total", str(n), "-o", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(SIGNATURES["svg"])
+    s = warmupctl.load({**warmupctl.spec.default_spec(), "total": n})
+    fig = build_figure([Curve(s, "big")], PlotOptions())
+    x = curve_line(fig).get_xdata()
+    assert x[0] == 0 and x[-1] == float(n - 1)
+    assert np.all(np.diff(x) >= 0)
+    r = run("--total", str(n), "--terminal", "-q")
+    assert r.exit_code == 0, r.output
+
+
+# ---------------------------------------------------------------------------------------------
+# The warmup made visible: an inset for one run, a zoom for a warmup sweep (issue 14, item 10)
+# ---------------------------------------------------------------------------------------------
+
+
+def inset_frame(fig, gid):
+    """The frame of the inset ``gid`` (a rectangle on the main axes), or None."""
+    found = [p for p in fig.axes[0].patches if p.get_gid() == gid]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def no_inset(fig):
+    return all(inset_frame(fig, g) is None for g in ("warmup-inset", "whole-run-inset"))
+
+
+def inset_line(fig, gid):
+    found = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == gid]
+    assert len(found) == 1
+    return found[0]
+
+
+def inset_limits(fig, frame, line):
+    """The inset's x and rate limits: its frame's corners in the data of one of its lines."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    corners = frame.get_window_extent().get_points()
+    (x0, y0), (x1, y1) = line.get_transform().inverted().transform(corners)
+    return (x0, x1), (y0, y1)
+
+
+def test_one_run_gets_an_inset_of_its_warmup_with_the_engines_rates():
+    s = warmupctl.load(None)  # 2,000 warmup steps of 100,000
+    fig = build_figure([Curve(s, "default")], PlotOptions())
+    frame = inset_frame(fig, "warmup-inset")
+    assert frame is not None
+    line = inset_line(fig, "inset-curve-0")
+    x = np.asarray(line.get_xdata())
+    # from step 0 to half a warmup past its end: steps 0 … 3,000 (2,000 + 1,000)
+    assert x[0] == 0 and x[-1] == 3000
+    assert np.array_equal(line.get_ydata(), s.at(x.astype(np.int64)))
+    (lo, hi), (ylo, yhi) = inset_limits(fig, frame, line)
+    assert -100 < lo < 0 and 3000 < hi < 3100
+    # the inset's rate axis is the main one (0 to 1.06 × 3e-4), so the ramp's slope reads the
+    # same; the end of warmup is marked in it at step 2,000
+    assert (ylo, yhi) == pytest.approx((0.0, 3e-4 * 1.06), abs=1e-12)
+    mark = inset_line(fig, "inset-warmup-end")
+    mark_x = line.get_transform().inverted().transform(
+        mark.get_transform().transform((mark.get_xdata()[0], mark.get_ydata()[0])))[0]
+    assert mark_x == pytest.approx(2000, abs=1e-6)
+    labels = sorted(t.get_text() for t in fig.axes[0].texts
+                    if t.get_gid() == "warmup-inset-label")
+    assert labels == sorted(["0", "2k", "0", "3×10⁻⁴", "warmup, zoomed"])
+
+
+def _covered(fig, gid, main_line):
+    """Points of the main curve (densified along its segments) inside the inset's drawn box,
+    labels and title included, in display pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    parts = [inset_frame(fig, gid)] + [t for t in fig.axes[0].texts
+                                       if t.get_gid() == f"{gid}-label"]
+    assert len(parts) >= 4
+    box = Bbox.union([p.get_window_extent(renderer) for p in parts])
+    xy = fig.axes[0].transData.transform(np.column_stack([main_line.get_xdata(),
+                                                          main_line.get_ydata()]))
+    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    t = np.linspace(0, 1, 20)[:, None, None]
+    dense = (xy[:-1] + t * (xy[1:] - xy[:-1])).reshape(-1, 2)
+    inside = ((dense[:, 0] > box.x0) & (dense[:, 0] < box.x1)
+              & (dense[:, 1] > box.y0) & (dense[:, 1] < box.y1))
+    return int(inside.sum())
+
+
+@pytest.mark.parametrize("name,log", [
+    ("default", False), ("gpt3-small", False), ("gpt3-small", True), ("hagele-wsd-124m", False),
+    ("transformer-base", False), ("resnet50-goyal", False),
+])
+def test_the_inset_never_covers_the_curve(name, log):
+    s = warmupctl.load(None) if name == "default" else schedule(name)
+    fig = build_figure([Curve(s, name)], PlotOptions(log=log))
+    assert inset_frame(fig, "warmup-inset") is not None, (
+        f"{name}: the warmup ({s.warmup_steps:,} steps) has no inset")
+    assert _covered(fig, "warmup-inset", curve_line(fig)) == 0
+
+
+def test_a_sweep_inset_never_covers_the_curves_or_their_warmup_lines():
+    curves = [Curve(warmupctl.load({**FALLBACK["gpt3-small"], "warmup": {
+        "shape": "linear", "length": v}}), f"warmup {v}") for v in ("0.5%", "1%", "2%", "5%")]
+    fig = build_figure(curves, PlotOptions(sweep="warmup"))
+    assert inset_frame(fig, "whole-run-inset") is not None
+    for i in range(4):
+        assert _covered(fig, "whole-run-inset", curve_line(fig, i)) == 0
+        assert _covered(fig, "whole-run-inset", artist(fig, f"warmup-end-{i}")) == 0
+
+
+@pytest.mark.parametrize("opts,specs", [
+    (PlotOptions(), [{"total": 1000, "peak_lr": 1e-3, "warmup": {"shape": "linear",
+                                                                   "length": "20%"}}]),
+    (PlotOptions(), [{"total": 1000, "peak_lr": 1e-3, "warmup": {"shape": "none"}}]),
+    (PlotOptions(range=("0", "500")), [None]),
+    (PlotOptions(annotate=False), [None]),
+    (PlotOptions(warmup_view=False), [None]),
+    (PlotOptions(size=(4.5, 3.0)), [None]),  # too small for the inset's labels
+    (PlotOptions(), [None, "gpt3-small"]),  # an overlay of different runs
+])
+def test_no_inset_where_the_warmup_is_seen_or_not_asked_for(opts, specs):
+    curves = [Curve(warmupctl.load(x) if not isinstance(x, str) else schedule(x), f"c{i}")
+              for i, x in enumerate(specs)]
+    fig = build_figure(curves, opts)
+    assert no_inset(fig)
+
+
+def test_a_warmup_sweep_is_zoomed_to_its_warmups_and_shows_the_whole_run_in_an_inset():
+    r = run("gpt3-small", "--sweep", "warmup=0.5%,1%,2%,5%", "-o", "-", "--format", "svg", "-q")
+    assert r.exit_code == 0, r.output
+    from warmupctl.cli.plot_cmd import _sweep_curves
+
+    curves, _, _ = _sweep_curves("gpt3-small", {}, "warmup", ["0.5%", "1%", "2%", "5%"])
+    assert [c.schedule.warmup_steps for c in curves] == [3000, 6000, 12000, 30000]
+    fig = build_figure(curves, PlotOptions(sweep="warmup"))
+    # zoomed to twice the longest warmup: steps 0 … 60,000 of 600,000
+    for i in range(4):
+        x = curve_line(fig, i).get_xdata()
+        assert x[0] == 0 and x[-1] == 60_000
+    lo, hi = fig.axes[0].get_xlim()
+    assert lo < 0 and 60_000 < hi < 61_500
+    assert inset_frame(fig, "whole-run-inset") is not None
+    for i, c in enumerate(curves):
+        line = inset_line(fig, f"inset-curve-{i}")
+        x = np.asarray(line.get_xdata())
+        assert x[0] == 0 and x[-1] == 599_999
+        assert np.array_equal(line.get_ydata(), c.schedule.at(x.astype(np.int64)))
+    # the whole run on request: --range : (or 0:100%) draws every step, without an inset
+    for rng in ((None, None), ("0", "100%")):
+        fig = build_figure(curves, PlotOptions(sweep="warmup", range=rng))
+        assert curve_line(fig, 3).get_xdata()[-1] == 599_999
+        assert no_inset(fig)
+    r = run("gpt3-small", "--sweep", "warmup=1%,5%", "--range", ":", "-o", "-", "-f", "svg",
+            "-q")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_sweep_of_long_warmups_is_not_zoomed():
+    base = {"total": 1000, "peak_lr": 1e-3, "decay": {"shape": "cosine"}}
+    curves = [Curve(warmupctl.load({**base, "warmup": {"shape": "linear", "length": v}}),
+                    f"warmup {v}") for v in ("10%", "30%")]
+    fig = build_figure(curves, PlotOptions(sweep="warmup"))
+    assert curve_line(fig, 0).get_xdata()[-1] == 999  # 2 × 300 > half the run: no zoom
+    assert no_inset(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# Names are drawn as written: no control characters, no mathtext (issue 13, item 4)
+# ---------------------------------------------------------------------------------------------
+
+HOSTILE_NAMES = ["\x1b]0;pwned\x07evil\x1b[31m", "$\\frac{}$", "$x^2$ and $y$", "a\\$b$c",
+                 "_hidden", "\x9b31mred", "[/]"]
+
+
+def _texts(fig):
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_text()]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_hostile_name_plots_as_inert_text(tmp_path, name):
+    import yaml
+
+    from warmupctl.textsafe import visible
+
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(yaml.safe_dump({"name": name, "description": f"{name} (description)",
+                                    "total": 1000, "peak_lr": 1e-3,
+                                    "warmup": {"shape": "linear", "length": 20}}))
+    out = tmp_path / "h.svg"
+    r = run(str(spec), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    svg = out.read_text(encoding="utf-8")
+    # the text is drawn as paths; matplotlib writes each string in a comment before its glyphs
+    assert f"<!-- {visible(name)} — 1,000 steps" in svg
+    assert f"<!-- {visible(name)} (description) -->" in svg
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", svg)
+    fig = build_figure([Curve(warmupctl.load(str(spec)), name)],
+                       PlotOptions(title=f"{name} title"))
+    for text in _texts(fig):
+        shown, math = text._preprocess_math(text.get_text())
+        assert math is False, text.get_text()
+        assert not re.search("[\x00-\x1f\x7f-\x9f]", shown.replace("\n", ""))
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[0].replace("\\$", "$").startswith(visible(name))  # '_hidden' is shown too
+    # the terminal preview too
+    r = run(str(spec), "--terminal", "-q")
+    assert r.exit_code == 0, r.output
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", r.stdout)
+
+
+def test_a_lone_surrogate_and_line_breaks_in_a_name_are_drawn_visibly():
+    s = warmupctl.load(None)
+    fig = build_figure([Curve(s, "\ud800x")], PlotOptions(title="two\nlines\tand\x00nul"))
+    buf = io.BytesIO()
+    save_figure(fig, buf, "svg")
+    svg = buf.getvalue().decode("utf-8")
+    assert "<!-- \\ud800x — 100,000 steps" in svg
+    assert "<!-- two lines and\\x00nul -->" in svg
+    text = render([Curve(s, "\ud800x\x1b[2J")], width=80, title="t\x1b]8;;x\x07")
+    assert "\x1b" not in text and "\ud800" not in text and "\\x1b" in text
+
+
+def test_the_readme_tour_gives_each_plot_its_own_file():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    tour = readme.split("## A short tour", 1)[1].split("\n## ", 1)[0]
+    outs = ["schedule.png"]  # the install line's `warmupctl plot`, above the tour
+    for line in re.findall(r"^\$ warmupctl plot (.*)$", tour, re.M):
+        args = line.split("#")[0].split()
+        if "--terminal" in args and "-o" not in args:
+            continue  # a preview writes no file
+        outs.append(args[args.index("-o") + 1] if "-o" in args else "schedule.png")
+    assert len(outs) >= 4
+    assert len(outs) == len(set(outs)), outs
+
+
+def test_errors_about_a_hostile_name_quote_it_inertly(tmp_path):
+    import yaml
+
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(yaml.safe_dump({"name": "x\x1b]0;pwned\x07", "total": 1000, "peak_lr": 1e-3,
+                                    "warmup": {"shape": "linear", "length": 20}}))
+    for args in (["--x", "tokens"], ["--range", "2000:3000"]):
+        r = run(str(spec), *args, "-o", str(tmp_path / "h.png"))
+        assert r.exit_code == 2, r.output
+        assert "'x\\x1b]0;pwned\\x07'" in r.stderr and "\x1b" not in r.stderr, r.stderr

@@ -1,7 +1,6 @@
 """`warmupctl plot`: draw one or more schedules to PNG/SVG/PDF, or in the terminal."""
 
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -13,6 +12,7 @@ from ..fileio import atomic_writer
 from ..render import X_UNITS, Curve, check_x_unit, parse_range, window
 from ..render.plot import PlotOptions, build_figure, check_size, output_format, save_figure
 from ..sweep import parse_sweep, sweep
+from ..textsafe import visible
 from ._app import app, complete_spec
 from ._common import (
     QuietOpt,
@@ -91,7 +91,7 @@ def plot(
         Optional[str],
         typer.Option("--output", "-o", metavar="FILE",
                      help="Output file (.png, .svg or .pdf; '-' is stdout). "
-                     "Default: ./schedule.png, whose path is printed.",
+                     "Default: ./schedule.png.",
                      show_default=False, rich_help_panel=FIGURE_PANEL),
     ] = None,
     format: Annotated[
@@ -130,19 +130,21 @@ def plot(
         Optional[str],
         typer.Option("--range", metavar="A:B",
                      help="Draw only steps A…B, as lengths: 0:3000, 0:2%, 10ep:20ep, "
-                     "0:375Mtok, 90%: (either side may be empty).",
+                     "0:375Mtok, 90%: (either side may be empty; ':' is the whole run).",
                      show_default=False, rich_help_panel=FIGURE_PANEL),
     ] = None,
     no_annotate: Annotated[
         bool, typer.Option("--no-annotate", help="Only the curves: no markers or labels for the "
-                           "end of warmup, peak, final rate, decay end and phase boundaries.",
+                           "end of warmup, peak, final rate, decay end and phase boundaries, "
+                           "and no inset.",
                            rich_help_panel=FIGURE_PANEL)
     ] = False,
     sweep: Annotated[
         Optional[str],
         typer.Option("--sweep", metavar="KEY=V1,V2,…",
                      help="Draw one spec once per value of KEY (warmup, peak_lr, total, "
-                     "final_lr), e.g. --sweep warmup=0.5%,1%,2%,5%.",
+                     "final_lr), e.g. --sweep warmup=0.5%,1%,2%,5%. A warmup sweep is zoomed "
+                     "to the warmups; --range : draws the whole run.",
                      show_default=False, rich_help_panel=FIGURE_PANEL),
     ] = None,
     terminal: Annotated[
@@ -247,8 +249,6 @@ def plot(
         save_figure(fig, stream, fmt, dpi)
     if path == "-":
         return
-    if output is None and not terminal:
-        sys.stdout.write(os.path.abspath(path) + "\n")
-    else:
-        notice(f"wrote {path} ({fmt}, {len(curves)} curve{'s' if len(curves) > 1 else ''})",
-               quiet)
+    # one form with or without -o, like export and import: a notice on stderr
+    notice(f"wrote {visible(path)} ({fmt}, {len(curves)} curve{'s' if len(curves) > 1 else ''})",
+           quiet)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..engine import Schedule
 from ..errors import WarmupctlError
+from ..textsafe import quote
 from ..units import UnitError, format_percent
 
 #: x-axis units: what one unit of x is, per step
@@ -51,7 +52,7 @@ def check_x_unit(curves: list[Curve], unit: str) -> None:
         if not c.schedule.meta.get(key):
             flag = "--" + key.replace("_", "-")
             raise WarmupctlError(
-                f"--x {unit} needs {key} and '{c.label}' has none: add {key} to the spec or "
+                f"--x {unit} needs {key} and {quote(c.label)} has none: add {key} to the spec or "
                 f"pass {flag}"
             )
 
@@ -107,7 +108,7 @@ def window(schedule: Schedule, rng: tuple[str | None, str | None] | None) -> tup
             hint = f" ({exc.hint})" if getattr(exc, "hint", None) else ""
             raise WarmupctlError(f"--range: {exc}{hint}") from None
     a, b = ends
-    name = f" of '{schedule.name}'" if schedule.name else ""
+    name = f" of {quote(schedule.name)}" if schedule.name else ""
     if a >= n:
         raise WarmupctlError(
             f"--range starts at step {a:,}, after the last step ({n - 1:,}){name}"

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import WarmupctlError
 from ..fileio import atomic_writer
+from ..textsafe import visible
 from . import (
     LOG_FLOOR,
     X_LABELS,
@@ -40,6 +41,7 @@ from . import (
     to_x,
     window,
 )
+from . import inset as _inset
 from .reduce import reduce_curve
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,6 +86,8 @@ STYLE: dict[str, Any] = {
     # unhinted glyphs: the shapes the font designer drew (no snapping to the pixel grid, which
     # at 150 dpi only makes letters uneven), and about a sixth faster to draw
     "text.hinting": "no_hinting",
+    # names and titles are drawn as written, never typeset by TeX
+    "text.usetex": False,
     "svg.hashsalt": "warmupctl",
     "svg.fonttype": "path",
     "pdf.fonttype": 42,
@@ -107,6 +111,9 @@ class PlotOptions:
     size: tuple[float, float] = (8.0, 4.5)
     dpi: float = 150.0
     sweep: str | None = None  # the key a sweep varies: ordered colours, shorter legend
+    #: the default views of the warmup: an inset of it on a figure of one whole run, and a
+    #: warmup sweep zoomed to its warmups (with the whole run in an inset); see render.inset
+    warmup_view: bool = True
 
 
 def check_size(size: tuple[float, float], dpi: float) -> None:
@@ -443,6 +450,29 @@ def _annotate_overlay(ax: Axes, curve: Curve, color: str, steps: np.ndarray,
                 color=color, mfc="white", mew=1.2, zorder=3, gid=f"final-{i}", clip_on=False)
 
 
+def _add_inset(ax: Axes, curves: Sequence[Curve], data: list[tuple[np.ndarray, np.ndarray]],
+               colors: list[str], opts: PlotOptions,
+               zoomed: list[tuple[int, int]] | None) -> None:
+    """The other view of the warmup: see :func:`warmupctl.render.inset.add`."""
+    marks, drops = [], []
+    x0, x1 = ax.get_xlim()
+    for ln in ax.get_lines():
+        gid = str(ln.get_gid())
+        x = (float(ln.get_xdata()[0]) - x0) / (x1 - x0)
+        if gid in ("warmup-end", "decay-end", "cooldown-start"):
+            marks.append(x)
+        elif gid.startswith("warmup-end-"):  # a sweep's drop line: from the axis to its curve
+            top = _axes_fraction(ax, float(ln.get_ydata()[1]), opts.log)
+            drops.append((np.array([x, x]), np.array([0.0, top])))
+    _inset.add(
+        ax, curves, data, zoomed, marks=marks, drops=drops, colors=colors,
+        styles=[_linestyle(i) for i in range(len(curves))], unit=opts.x, log=opts.log,
+        columns=OVERSAMPLE * pixel_columns(opts.size, opts.dpi),
+        x_label=lambda v: _x_label(v, opts.x),
+        y_label=_log_rate_tick if opts.log else _rate_tick, grey=ANNOTATION_GREY,
+    )
+
+
 def _final_rate(final: float, peak: float) -> str:
     """The last step's rate; ``≈0`` when a decay to 0 leaves a sliver (a cosine to 0 over L
     steps ends at peak·π²/(4L²), 7.7×10⁻¹⁴ for the default), which reads as a mistake."""
@@ -501,6 +531,24 @@ def _legend_text(curve: Curve, steps: np.ndarray, rates: np.ndarray, single: boo
 # ------------------------------------------------------------------------------------------
 
 
+#: at most this many characters of a user's text (a name, a description, --title) are drawn
+TEXT_LIMIT = 300
+
+
+def _plain(text: str) -> str:
+    """User text as drawn: runs of white space (a folded YAML description's line breaks) made one
+    space, then every control character and lone surrogate written as a visible escape
+    (:func:`warmupctl.textsafe.visible`), at most :data:`TEXT_LIMIT` characters."""
+    return visible(" ".join(str(text).split()), TEXT_LIMIT)
+
+
+def _no_math(text: str) -> str:
+    """``text`` with every ``$`` escaped, so matplotlib draws it as written and never reads a
+    name such as ``$\\frac{}$`` as mathtext. Applied last, after wrapping, so no line break
+    separates a backslash from its ``$``."""
+    return text.replace("$", r"\$")
+
+
 def _wrap(text: str, chars: int) -> str:
     """``text`` broken into lines of at most ``chars`` characters (at spaces)."""
     import textwrap
@@ -541,7 +589,12 @@ def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) ->
         raise WarmupctlError("nothing to plot")
     check_x_unit(list(curves), opts.x)
     check_size(opts.size, opts.dpi)
+    curves = [Curve(c.schedule, _plain(c.label)) for c in curves]
     windows = [window(c.schedule, opts.range) for c in curves]
+    zoomed = None
+    if opts.sweep == "warmup" and opts.range is None and opts.warmup_view:
+        zoomed = _inset.sweep_zoom_windows(curves)
+        windows = zoomed or windows
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
@@ -585,11 +638,15 @@ def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) ->
                     _annotate_single(ax, c, colors[i], steps, rates, a, b, opts, axes_width_pt)
                 else:
                     _annotate_overlay(ax, c, colors[i], steps, rates, a, b, opts, i)
-        legend = fig.legend(loc="outside lower center", frameon=False, ncols=1,
-                            handlelength=3.2, borderaxespad=0.2)
+        if opts.annotate and opts.range is None and opts.warmup_view:
+            _add_inset(ax, curves, data, colors, opts, zoomed)
+        # the curves as handles, so a label starting with '_' is shown too (matplotlib would
+        # hide it) and no line of an inset is collected
+        handles = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("curve-")]
         legend_chars = int((opts.size[0] * 72.0 - 60.0) / (STYLE["legend.fontsize"] * CHAR_EM))
-        for text in legend.get_texts():
-            text.set_text(_wrap(text.get_text(), legend_chars))
+        fig.legend(handles, [_no_math(_wrap(h.get_label(), legend_chars)) for h in handles],
+                   loc="outside lower center", frameon=False, ncols=1,
+                   handlelength=3.2, borderaxespad=0.2)
         title = opts.title
         if title is None:
             if single:
@@ -600,7 +657,8 @@ def build_figure(curves: Sequence[Curve], options: PlotOptions | None = None) ->
                 if len(title) > 90:
                     title = f"{len(curves)} schedules"
         if title:
-            fig.suptitle(_wrap(title, int(opts.size[0] * 72.0 / (11.0 * CHAR_EM))), fontsize=11)
+            title = _wrap(_plain(title), int(opts.size[0] * 72.0 / (11.0 * CHAR_EM)))
+            fig.suptitle(_no_math(title), fontsize=11)
     return fig
 
 

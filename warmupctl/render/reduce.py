@@ -60,7 +60,12 @@ def bucket_edges(a: int, b: int, buckets: int) -> np.ndarray:
     """``buckets`` + 1 integer edges splitting ``[a, b)`` into near-equal runs (never empty)."""
     n = b - a
     k = max(1, min(int(buckets), n))
-    return a + (np.arange(k + 1, dtype=np.int64) * n) // k
+    # floor(i·n / k) without forming i·n, which overflows int64 once n·k > 2^63 (a run of
+    # 4×10^15 steps at 2,400 buckets): with n = q·k + r it is i·q + floor(i·r / k), and both
+    # products stay below n and k² respectively
+    q, r = divmod(n, k)
+    i = np.arange(k + 1, dtype=np.int64)
+    return a + i * q + (i * r) // k
 
 
 def _is_monotone_between_breakpoints(ph: Phase) -> bool:

@@ -18,11 +18,12 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..errors import WarmupctlError
+from ..textsafe import quote, visible
 from . import LOG_FLOOR, Curve, check_x_unit, format_rate, superscript, to_x, window
 from .reduce import reduce_curve
 
-#: y-axis label column and frame that uniplot adds around the plotting area
-_LABEL_COLUMNS = 14
+#: the frame around the plotting area and the space before the rate labels
+_FRAME_COLUMNS = 3
 MIN_WIDTH = 20
 
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
@@ -67,24 +68,37 @@ def render(
         raise WarmupctlError("nothing to plot")
     check_x_unit(list(curves), x)
     total_width = width or terminal_width()
-    plot_width = max(MIN_WIDTH, total_width - _LABEL_COLUMNS)
     xs_all: list[np.ndarray] = []
     ys_all: list[np.ndarray] = []
     for c in curves:
         a, b = window(c.schedule, rng)
-        steps, rates = reduce_curve(c.schedule, a, b, 2 * plot_width)
+        steps, rates = reduce_curve(c.schedule, a, b, 2 * max(MIN_WIDTH, total_width))
         xv = np.asarray(to_x(c.schedule, steps, x), dtype=np.float64)
         if log:
             keep = rates > 0
             if not np.any(keep):
-                raise WarmupctlError(f"--log: '{c.label}' has no positive rate to draw")
+                raise WarmupctlError(f"--log: {quote(c.label)} has no positive rate to draw")
             xv, rates = xv[keep], rates[keep]
         xs_all.append(xv)
         ys_all.append(rates)
+    rows = max(5, int(height)) | 1  # odd: the middle label sits on a row of its own
+    top = max(float(np.max(v)) for v in ys_all)
+    if top <= 0:  # nothing above 0 (a linear axis of zeros): 0 at the bottom, 1 at the top
+        top = 1.0
+    labels_at = [(top, 0), (top / 2, rows // 2), (0.0, rows - 1)]
     if log:
-        # six decades below the top, as in the figure: a decay to 0 runs into the bottom edge
-        floor = max(float(np.max(v)) for v in ys_all) * LOG_FLOOR
-        ys_all = [np.maximum(v, floor) for v in ys_all]
+        # six decades below the top, as in the figure: a decay to 0 runs into the bottom edge;
+        # the rows are even in log10(rate), so the middle label is three decades down
+        floor = top * LOG_FLOOR
+        ys_all = [np.log10(np.maximum(v, floor)) for v in ys_all]
+        labels_at = [(top, 0), (top * math.sqrt(LOG_FLOOR), rows // 2), (floor, rows - 1)]
+    y_lo, y_hi = (math.log10(floor), math.log10(top)) if log else (0.0, top)
+    # rows of equal height with the labelled values at their middles: value v is on row
+    # (y_hi - v) / delta from the top, whatever the number of pixels a character holds
+    delta = (y_hi - y_lo) / (rows - 1)
+    y_labels = {row: format_rate(v, 3) for v, row in labels_at}
+    label_width = max(len(t) for t in y_labels.values())
+    plot_width = max(MIN_WIDTH, total_width - _FRAME_COLUMNS - label_width)
 
     # scale x to k/M/B and (on a linear axis) the rates to a power of ten, so labels stay short
     xmax = max(float(np.max(np.abs(v))) for v in xs_all)
@@ -94,27 +108,28 @@ def render(
             if xmax >= 10 * div:
                 xdiv, xunit = div, suffix
                 break
-    ymax = max(float(np.max(v)) for v in ys_all)
-    ydiv, ynote = 1.0, ""
-    if not log and ymax > 0 and not (1e-2 <= ymax < 1e3):
-        exp = math.floor(math.log10(ymax))
-        ydiv = 10.0**exp
-        ynote = f" (×10{superscript(exp)})"
-    labels = [c.label for c in curves]
+    # names come from specs: no control character reaches the terminal
+    labels = [visible(" ".join(c.label.split()), 120) for c in curves]
+    if title is not None:
+        title = visible(" ".join(title.split()), 300)
     if title is None:
         title = labels[0] if len(curves) == 1 else " vs ".join(labels)
         if len(title) > plot_width:
             title = f"{len(curves)} schedules"
     unit_name = {"steps": "steps", "tokens": "tokens", "epochs": "epochs",
                  "percent": "% of training"}[x]
-    scale = f"{ynote}{' (log)' if log else ''}"
+    scale = " (log)" if log else ""
     head = _fit_title(title, [f"learning rate{scale} vs {unit_name}", f"lr{scale}"], scale,
                       total_width)
     kwargs: dict[str, Any] = {
         "width": plot_width,
-        "height": max(4, int(height)),
+        "height": rows,
         "lines": True,
-        "y_as_log": log,
+        # the rate labels are ours (uniplot's ticks fall between rows); log10 is taken above
+        "y_labels": False,
+        "y_min": y_lo - delta / 2,
+        "y_max": y_hi + delta / 2,
+        "y_gridlines": [],
         "title": head,
         "x_unit": "%" if x == "percent" else xunit,
         # no vertical line at x = 0: it would double the frame's left edge
@@ -129,10 +144,24 @@ def render(
         if len(curves) > 1:
             kwargs["character_set"] = "ascii"
             kwargs["force_ascii_characters"] = _ASCII_MARKS
-    ys = [v / ydiv for v in ys_all]
     xs = [v / xdiv for v in xs_all]
-    text = plot_to_string(ys if len(ys) > 1 else ys[0], xs if len(xs) > 1 else xs[0], **kwargs)
-    return _tidy_labels(text.rstrip("\n")) + "\n"
+    text = plot_to_string(ys_all if len(ys_all) > 1 else ys_all[0],
+                          xs if len(xs) > 1 else xs[0], **kwargs)
+    return _add_rate_labels(_tidy_labels(text.rstrip("\n")), y_labels) + "\n"
+
+
+def _add_rate_labels(text: str, labels: dict[int, str]) -> str:
+    """``labels`` (row from the top of the plotting area → text) written after the frame's
+    right edge on their rows."""
+    lines = text.split("\n")
+    first = next((k for k, line in enumerate(lines) if line.startswith("┌")), None)
+    if first is None:  # pragma: no cover - uniplot always draws the frame
+        return text
+    for row, label in labels.items():
+        k = first + 1 + row
+        if k < len(lines) and lines[k].startswith("│"):
+            lines[k] = f"{lines[k].rstrip()} {label}"
+    return "\n".join(lines)
 
 
 def _fit_title(name: str, whats: list[str], scale: str, width: int) -> str:
@@ -160,7 +189,7 @@ def _tidy_labels(text: str) -> str:
 def summary_line(curve: Curve) -> str:
     """``gpt3-small: 600,000 steps, warmup 750, peak 6×10⁻⁴`` — printed under the preview."""
     s = curve.schedule
-    return (f"{curve.label}: {s.total_steps:,} steps, warmup {s.warmup_steps:,}, "
+    return (f"{visible(curve.label, 120)}: {s.total_steps:,} steps, warmup {s.warmup_steps:,}, "
             f"peak {format_rate(s.peak_lr)}")
 
 
