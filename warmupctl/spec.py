@@ -19,6 +19,7 @@ from typing import Any
 from .engine import Phase, Schedule
 from .errors import SpecError, suggest
 from .errors import path_text as _path_text
+from .textsafe import visible
 from .units import (
     Length,
     UnitError,
@@ -131,8 +132,21 @@ def _mapping(ctx: _Ctx, value: Any, path: tuple[Any, ...], what: str) -> Mapping
         raise ctx.error(path, f"expected {what} (a mapping of keys), got {_kind(value)}")
     for k in value:
         if not isinstance(k, str):
-            raise ctx.error(path, f"keys must be names, got {k!r}")
+            raise _key_error(ctx, path, k)
     return value
+
+
+def _key_error(ctx: _Ctx, path: tuple[Any, ...], key: Any) -> SpecError:
+    """``keys must be names`` at the key's own line: the positions know keys by their YAML text
+    (``1``, ``true``, ``null``), not by the value PyYAML made of it."""
+    texts = [str(key), str(key).lower()] + (["null", "~", ""] if key is None else [])
+    line = next((ctx.positions[path + (t,)] for t in texts if path + (t,) in ctx.positions),
+                None)
+    error = ctx.error(path, f"keys must be names, got {visible(repr(key), 80)}",
+                      "write the key as text, e.g. 'total' or \"1\"")
+    if line is not None and not (path and path[0] in ctx.flags):
+        error.line, error.column = line
+    return error
 
 
 def _kind(value: Any) -> str:
@@ -371,7 +385,7 @@ def parse(
                         "start with e.g. 'total: 100k' and 'peak_lr: 3.0e-4'")
     for k in data:
         if not isinstance(k, str):
-            raise ctx.error((), f"keys must be names, got {k!r}")
+            raise _key_error(ctx, (), k)
     _check_keys(ctx, data, TOP_KEYS, ())
     name = _text(ctx, data, "name")
     meta: dict[str, Any] = {

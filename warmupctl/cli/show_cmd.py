@@ -15,6 +15,7 @@ from ._common import (
     flags_text,
     fmt_lr,
     handle_errors,
+    inert,
     load_schedule,
     schedule_flags,
 )
@@ -52,21 +53,20 @@ def _tokens(x: Optional[float]) -> str:
 
 
 def _print_summary(console: "Console", info: dict) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     title = info["name"] or "schedule"
     if info["description"]:
         title += f" — {info['description']}"
-    console.print(f"[bold]{escape(title)}[/bold]")
+    console.print(f"[bold]{inert(title)}[/bold]")
     if info.get("flags"):
-        console.print(f"[bold]changed by {escape(info['flags'])}[/bold] "
+        console.print(f"[bold]changed by {inert(info['flags'])}[/bold] "
                       "[dim](the description, source and note are the spec's, "
                       "before the flags)[/dim]")
     if info["source"]:
-        console.print(f"[dim]source: {escape(info['source'])}[/dim]")
+        console.print(f"[dim]source: {inert(info['source'])}[/dim]")
     if info["note"]:
-        console.print(f"[dim]note: {escape(info['note'])}[/dim]")
+        console.print(f"[dim]note: {inert(info['note'])}[/dim]")
     n = info["total_steps"]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -85,7 +85,7 @@ def _print_summary(console: "Console", info: dict) -> None:
         warm = "none (starts at the peak)"
     grid.add_row("warmup", warm)
     if info["decay_shape"]:
-        grid.add_row("decay", info["decay_shape"])
+        grid.add_row("decay", inert(info["decay_shape"]))
     grid.add_row("peak", f"{fmt_lr(info['peak_lr'])} first at step {info['peak_step']:,}")
     grid.add_row("final", f"{fmt_lr(info['final_lr'])} at step {n - 1:,}")
     grid.add_row("curve", info["sparkline"])

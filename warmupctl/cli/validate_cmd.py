@@ -15,6 +15,7 @@ from ._common import (
     console,
     emit_json,
     handle_errors,
+    inert,
     load_schedule,
     schedule_flags,
     silence_stdout,
@@ -74,7 +75,7 @@ def validate(
 def _print(console: "Console", schedule, findings: list) -> None:
     from rich.table import Table
 
-    name = schedule.name or "schedule"
+    name = inert(schedule.name or "schedule")
     n, w = schedule.total_steps, schedule.warmup_steps
     console.print(f"[bold]{name}[/bold]: {n:,} steps, warmup {w:,} ({format_percent(w / n)})")
     if not findings:
@@ -86,7 +87,8 @@ def _print(console: "Console", schedule, findings: list) -> None:
     table.add_column("message", ratio=3, overflow="fold")
     table.add_column("source", ratio=2, overflow="fold")
     for f in findings:
-        table.add_row(f.rule, f"[{STYLE[f.severity]}]{f.severity}[/]", f.message, f.source)
+        table.add_row(inert(f.rule), f"[{STYLE[f.severity]}]{f.severity}[/]", inert(f.message),
+                      inert(f.source))
     console.print(table)
     counts = {s: sum(1 for f in findings if f.severity == s) for s in rules.SEVERITIES}
     console.print(", ".join(f"{c} {s}" + ("s" if c != 1 and s != "info" else "")
