@@ -2,7 +2,6 @@
 (issue 13, item 10). Real processes, real file descriptors."""
 
 import os
-import signal
 import subprocess
 import sys
 
@@ -50,8 +49,7 @@ def test_a_closed_stdout_is_one_error_line(args):
 
 
 def test_a_closed_stdin_is_one_error_line():
-    proc = subprocess.run(PROGRAM + ["show", "-"], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=ENV, timeout=120,
+    proc = subprocess.run(PROGRAM + ["show", "-"], capture_output=True, env=ENV, timeout=120,
                           preexec_fn=lambda: os.close(0))
     assert proc.returncode == 2 and proc.stdout == b""
     _one_error_line(proc.stderr, "cannot read the spec from stdin: standard input is closed")

@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any, Optional
 
+from ..engine import Schedule, many_restarts, window_maxima
 from ..render.sparkline import sparkline
 from ..summary import summarize
 from ..units import format_count, format_percent
@@ -44,8 +45,27 @@ def show(
         info["spec"] = schedule.spec
         emit_json(info)
         return
-    info["sparkline"] = sparkline(schedule, 48)
+    info["sparkline"] = _sparkline(schedule, 48)
     _print_summary(console(highlight=False), info)
+
+
+def _sparkline(schedule: Schedule, width: int) -> str:
+    """The curve as one line. A restarts phase with more cycles than the sparkline's reduction
+    lists would be scanned step by step (hours at 10^12 steps): its columns' maxima come from
+    :func:`warmupctl.engine.window_maxima` instead, a few steps per column, drawn the same way."""
+    if not many_restarts(schedule):
+        return sparkline(schedule, width)
+    import numpy as np
+
+    from ..render.reduce import bucket_edges
+    from ..render.sparkline import BLOCKS
+
+    tops = window_maxima(schedule, bucket_edges(0, schedule.total_steps, width))
+    hi, lo = float(np.max(tops)), min(0.0, float(np.min(tops)))
+    if hi <= lo:
+        return (BLOCKS[-1] if hi > 0 else BLOCKS[0]) * tops.size
+    levels = np.clip(np.rint((tops - lo) / (hi - lo) * (len(BLOCKS) - 1)), 0, len(BLOCKS) - 1)
+    return "".join(BLOCKS[int(k)] for k in levels)
 
 
 def _tokens(x: Optional[float]) -> str:
@@ -90,8 +110,11 @@ def _print_summary(console: "Console", info: dict) -> None:
     grid.add_row("final", f"{fmt_lr(info['final_lr'])} at step {n - 1:,}")
     grid.add_row("curve", info["sparkline"])
     approx = "" if info["sum_lr_exact"] else "≈ "
-    grid.add_row("sum of rates",
-                 f"{approx}{info['sum_lr']:.6g}  (mean {approx}{info['sum_lr'] / n:.4g})")
+    if info["sum_lr"] is None:
+        grid.add_row("sum of rates", info["sum_lr_note"])
+    else:
+        grid.add_row("sum of rates",
+                     f"{approx}{info['sum_lr']:.6g}  (mean {approx}{info['sum_lr'] / n:.4g})")
     console.print(grid)
     table = Table(title="milestones", title_justify="left", show_edge=False)
     table.add_column("milestone")
