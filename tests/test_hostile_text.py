@@ -222,3 +222,9 @@ def test_a_file_named_like_a_preset_wins_and_says_so(tmp_path, monkeypatch):
     r = run("lr", "preset:gpt3-small", "0")
     assert r.exit_code == 0 and r.stdout == "0.0\n" and r.stderr == ""
     assert run("-q", "lr", "gpt3-small", "0").stderr == ""
+
+
+def test_spec_errors_quote_at_most_80_characters_for_library_callers():
+    with pytest.raises(SpecError) as info:
+        load({"total": 1000, "peak_lr": 1e-3, "warmup": {"shape": "z" * 1000, "length": 10}})
+    assert "z" * 81 not in str(info.value) and "z" * 80 + "…'" in str(info.value)
