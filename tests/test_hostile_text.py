@@ -169,21 +169,23 @@ def test_devices_are_read_bounded_and_named(path, fragment):
 
 
 def test_a_named_pipe_is_read_as_a_spec(tmp_path):
+    import threading
+
     fifo = tmp_path / "spec.fifo"
     os.mkfifo(fifo)
-    pid = os.fork()
-    if pid == 0:  # the writer
-        try:
-            with open(fifo, "w") as out:
-                out.write("total: 10\npeak_lr: 0.5\n")
-        finally:
-            os._exit(0)
+
+    def writer():
+        with open(fifo, "w") as out:  # waits for the reader
+            out.write("total: 10\npeak_lr: 0.5\n")
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
     try:
         r = run("lr", str(fifo), "3")
     finally:
         # a writer still waiting for a reader (the spec was not read) is let go
         unblock = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        os.waitpid(pid, 0)
+        thread.join(timeout=10)
         os.close(unblock)
     assert r.exit_code == 0, r.stderr
     assert r.stdout == "0.5\n"
