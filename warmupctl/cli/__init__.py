@@ -7,6 +7,7 @@ nothing); ``warmupctl.cli.app`` — what tests and other Python code use — has
 
 import os
 import signal
+import sys
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -22,8 +23,6 @@ def _interrupted(signum: int, frame: object) -> None:
 def _is_program() -> bool:
     """Started as the `warmupctl` program (or `python -m warmupctl`), not imported by Python
     code such as a test or a notebook, whose Ctrl-C is its own."""
-    import sys
-
     first = sys.argv[0] if sys.argv else ""
     return os.path.basename(first) in ("warmupctl", "-m") or first.endswith(
         os.path.join("warmupctl", "__main__.py"))
@@ -35,7 +34,6 @@ if _is_program() and signal.getsignal(signal.SIGINT) is signal.default_int_handl
     signal.signal(signal.SIGINT, _interrupted)
 
 import importlib  # noqa: E402
-import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ._app import app as _app  # noqa: E402
