@@ -200,3 +200,24 @@ def test_rates_near_the_largest_float_have_no_sum_and_say_why():
     assert info["sum_lr_note"].startswith("above the largest float64")
     r = run("show", "-", input="total: 1000\npeak_lr: 1.7e308\n")
     assert "sum of rates  above the largest float64" in r.stdout and r.stderr == ""
+
+
+@pytest.mark.parametrize("decay", [{"cycles": 150_001, "final_lr": "10%"},
+                                   {"period": 2, "period_mult": 1.00001},
+                                   {"cycles": 333_331, "cycle_decay": 0.99999}])
+def test_bounded_column_maxima_of_fractional_cycles_are_within_the_documented_bound(decay):
+    # docs/cli.md: for cycles of fractional length P the first step of a cycle sits up to one
+    # step past the cycle's real start, so the column's largest rate can be missed by at most
+    # sin²(π/2P) ≤ (π/2P)² of the cycle's height (top − final_lr); never overstated
+    from warmupctl.engine import _cycle_geometry, window_maxima
+    from warmupctl.render.reduce import bucket_edges, column_max
+
+    s = load({"total": 2_000_003, "peak_lr": 1e-3, "decay": {"shape": "cosine_restarts", **decay}})
+    ph = s.phases[0]
+    shortest = float(np.min(_cycle_geometry(ph, np.arange(0.0, 400_000.0))[1]))
+    bound = (math.pi / (2 * shortest)) ** 2 * (ph.a - ph.b)
+    for width in (7, 48, 1000):
+        scanned = column_max(s, width)
+        bounded = window_maxima(s, bucket_edges(0, s.total_steps, width))
+        assert np.all(bounded <= scanned)
+        assert np.all(scanned - bounded <= bound * (1 + 1e-9)), width
