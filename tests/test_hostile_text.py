@@ -230,3 +230,16 @@ def test_spec_errors_quote_at_most_80_characters_for_library_callers():
     with pytest.raises(SpecError) as info:
         load({"total": 1000, "peak_lr": 1e-3, "warmup": {"shape": "z" * 1000, "length": 10}})
     assert "z" * 81 not in str(info.value) and "z" * 80 + "…'" in str(info.value)
+
+
+def test_a_file_name_that_is_not_utf8_names_the_spec_inertly(tmp_path):
+    # an unnamed spec is called by its file name; bytes that are not UTF-8 arrive as lone
+    # surrogates ('\udcff'), which no JSON export or terminal can encode
+    path = os.path.join(os.fsencode(tmp_path), b"\xff\x1brun.yaml")
+    with open(path, "w") as out:
+        out.write(BASE)
+    name = os.fsdecode(path)
+    assert load(name).name == "\\xff\\x1brun"
+    r = run("export", "-q", "-f", "json", "-o", "-", name)
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["name"] == "\\xff\\x1brun"

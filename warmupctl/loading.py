@@ -123,6 +123,13 @@ def _refuse_non_spec(data: Any, origin: str) -> None:
                     hint="a spec is a mapping with at least total and peak_lr; see docs/spec.md")
 
 
+def _name_of_file(path: str) -> str:
+    """A spec's name from its file name (run.yaml -> "run"), as text that prints and encodes:
+    bytes that are not UTF-8 and control characters become escapes (``\\xff``, ``\\x1b``)."""
+    stem = os.fsencode(Path(path).stem).decode("utf-8", "backslashreplace")
+    return visible(stem)
+
+
 def load(
     source: str | os.PathLike[str] | Mapping[str, Any] | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -147,7 +154,7 @@ def load(
             if origin == "<stdin>":
                 data = {**data, "name": "stdin"}
             elif Path(origin).is_file():
-                data = {**data, "name": Path(origin).stem}
+                data = {**data, "name": _name_of_file(origin)}
     flags: dict[str, str] = {}
     if overrides:
         if not isinstance(data, Mapping):
