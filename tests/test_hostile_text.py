@@ -243,3 +243,15 @@ def test_a_file_name_that_is_not_utf8_names_the_spec_inertly(tmp_path):
     r = run("export", "-q", "-f", "json", "-o", "-", name)
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["name"] == "\\xff\\x1brun"
+
+
+def test_a_lone_surrogate_from_python_or_a_flag_is_a_spec_error():
+    with pytest.raises(SpecError, match=r"name: .*contains \\ud800") as info:
+        load({"name": "x\ud800", "total": 10, "peak_lr": 1e-3})
+    assert info.value.path == "name"
+    with pytest.raises(SpecError, match=r"contains \\udcff"):
+        load({"total": 10, "peak_lr": 1e-3, "training": {"optimizer": "\udcff"}})
+    # a command-line value with a byte that is not UTF-8 arrives as a lone surrogate
+    r = run("-q", "show", "--total", "1\udcff0")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert "\\udcff" in r.stderr

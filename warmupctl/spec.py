@@ -136,6 +136,27 @@ def _mapping(ctx: _Ctx, value: Any, path: tuple[Any, ...], what: str) -> Mapping
     return value
 
 
+def _check_surrogates(ctx: _Ctx, value: Any, path: tuple[Any, ...], depth: int = 0) -> None:
+    """Text with a lone surrogate (``"\\ud800"``, half a UTF-16 pair) is refused: it cannot be
+    printed or written as UTF-8. YAML text is checked when read (warmupctl.yamltext); this
+    covers mappings from Python and command-line flags."""
+    if depth > 64:
+        return  # deeper than any spec; the parser refuses the shape
+    if isinstance(value, str):
+        bad = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+        if bad is not None:
+            raise ctx.error(path, f"{visible(repr(value), 80)} contains \\u{ord(bad):04x}, "
+                            "which is not a character (half of a UTF-16 pair, or a byte that "
+                            "is not UTF-8)", "write the character itself")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_surrogates(ctx, k, path, depth + 1)
+            _check_surrogates(ctx, v, path + (k,), depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_surrogates(ctx, v, path + (i,), depth + 1)
+
+
 def _key_error(ctx: _Ctx, path: tuple[Any, ...], key: Any) -> SpecError:
     """``keys must be names`` at the key's own line: the positions know keys by their YAML text
     (``1``, ``true``, ``null``), not by the value PyYAML made of it."""
@@ -386,6 +407,7 @@ def parse(
     for k in data:
         if not isinstance(k, str):
             raise _key_error(ctx, (), k)
+    _check_surrogates(ctx, data, ())
     _check_keys(ctx, data, TOP_KEYS, ())
     name = _text(ctx, data, "name")
     meta: dict[str, Any] = {
