@@ -7,8 +7,8 @@ ratio about 15 against the 30 ms baseline, the same at 10^9 and at 2^53 steps).
 
 Before, a restarts phase with more than 10^5 cycles was summed and drawn step by step (hours at
 10^12 steps with ``period: 1000``); now it is summed cycle by cycle in closed form, or in O(1)
-for cycles of a whole-step period (warmupctl.engine.restarts_sum), and the sparkline reads a few
-steps per column (warmupctl.engine.window_maxima).
+for cycles of a whole-step period (warmupctl.cycles.restarts_sum), and the sparkline reads a few
+steps per column (warmupctl.cycles.window_maxima).
 
     python benchmarks/bench_restarts.py [--repeat 5]
 """

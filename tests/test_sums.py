@@ -170,7 +170,8 @@ def test_show_of_a_trillion_steps_of_restarts_visits_few_steps(monkeypatch):
 
 
 def test_bounded_column_maxima_equal_the_scanned_ones_for_whole_step_cycles():
-    from warmupctl.engine import restart_steps, window_maxima
+    from warmupctl.cycles import window_maxima
+    from warmupctl.engine import restart_steps
     from warmupctl.render.reduce import bucket_edges, column_max
 
     for decay in ({"period": 7}, {"period": 3, "cycle_decay": 0.99}, {"period": 1},
@@ -209,7 +210,8 @@ def test_bounded_column_maxima_of_fractional_cycles_are_within_the_documented_bo
     # docs/cli.md: for cycles of fractional length P the first step of a cycle sits up to one
     # step past the cycle's real start, so the column's largest rate can be missed by at most
     # sin²(π/2P) ≤ (π/2P)² of the cycle's height (top − final_lr); never overstated
-    from warmupctl.engine import _cycle_geometry, window_maxima
+    from warmupctl.cycles import window_maxima
+    from warmupctl.engine import _cycle_geometry
     from warmupctl.render.reduce import bucket_edges, column_max
 
     s = load({"total": 2_000_003, "peak_lr": 1e-3, "decay": {"shape": "cosine_restarts", **decay}})

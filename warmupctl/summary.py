@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .engine import MAX_SUMMED_CYCLES, Schedule
+from .cycles import MAX_SUMMED_CYCLES
+from .engine import Schedule
 
 
 def milestones(schedule: Schedule, stats: dict[str, Any]) -> list[dict[str, Any]]:

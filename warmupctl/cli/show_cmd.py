@@ -2,7 +2,8 @@
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..engine import Schedule, many_restarts, window_maxima
+from ..cycles import many_restarts, window_maxima
+from ..engine import Schedule
 from ..render.sparkline import sparkline
 from ..summary import summarize
 from ..units import format_count, format_percent
@@ -52,7 +53,7 @@ def show(
 def _sparkline(schedule: Schedule, width: int) -> str:
     """The curve as one line. A restarts phase with more cycles than the sparkline's reduction
     lists would be scanned step by step (hours at 10^12 steps): its columns' maxima come from
-    :func:`warmupctl.engine.window_maxima` instead, a few steps per column, drawn the same way."""
+    :func:`warmupctl.cycles.window_maxima` instead, a few steps per column, drawn the same way."""
     if not many_restarts(schedule):
         return sparkline(schedule, width)
     import numpy as np
