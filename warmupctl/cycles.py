@@ -25,7 +25,7 @@ from .engine import (
 )
 
 #: a ``cosine_restarts`` phase with up to this many cycles is summed cycle by cycle in closed
-#: form (about 1 s); with more, only equal cycles (a whole-step ``period``) have a sum
+#: form (about half a second); with more, only equal cycles (a whole-step ``period``) have a sum
 MAX_SUMMED_CYCLES = 1 << 20
 #: cycles summed per NumPy pass
 _CYCLE_CHUNK = 1 << 18
