@@ -98,3 +98,128 @@ def test_show_marks_an_approximate_sum():
     assert small["sum_lr_exact"] is True
     assert "≈" not in run("show", "-q").stdout
     assert np.isfinite(small["sum_lr"])
+
+
+# ------------------------------------------------------------------ restarts with many cycles
+
+MANY_CYCLES = [
+    {"period": 1},
+    {"period": 7},
+    {"period": 2, "cycle_decay": 0.999},
+    {"period": 13, "final_lr": "10%", "cycle_decay": 0.9999},
+    {"cycles": 300_001},
+    {"cycles": 123_457, "final_lr": "10%"},
+    {"period": 3, "period_mult": 1.00001},
+    {"period": 2, "period_mult": 1.000003, "cycle_decay": 0.99999, "final_lr": "1%"},
+]
+
+
+@pytest.mark.parametrize("decay", MANY_CYCLES, ids=lambda d: "-".join(map(str, d.values())))
+def test_restarts_with_hundreds_of_thousands_of_cycles_are_summed_by_cycle(decay):
+    # more cycles than restart_steps lists (10^5): before, such a phase was summed step by step,
+    # hours at 10^12 steps; now cycle by cycle in closed form, or in O(1) for equal cycles
+    s = load({"total": 3_000_017, "peak_lr": 1e-3, "warmup": {"shape": "linear", "length": 11},
+              "decay": {"shape": "cosine_restarts", **decay}})
+    assert approximate_sum(s) == pytest.approx(_step_by_step(s), rel=1e-11, abs=0)
+
+
+def test_a_trillion_steps_of_restarts_have_a_closed_form_sum(monkeypatch):
+    # period P = 1000, no decay: each cycle sums to P*b + (a-b)*(P+1)/2 (sum of cos(pi*k/P) over
+    # k < P is 1), so 10^9 cycles with a = 1e-3, b = 0 give 10^9 * 1e-3 * 1001/2
+    from warmupctl.engine import Phase
+
+    evaluated = []
+    original = Phase.evaluate
+
+    def counting(self, t):
+        evaluated.append(np.size(t))
+        if sum(evaluated) > 10**7:
+            raise AssertionError("more than 10^7 steps evaluated")
+        return original(self, t)
+
+    monkeypatch.setattr(Phase, "evaluate", counting)
+    s = load({"total": "1T", "peak_lr": 1e-3,
+              "decay": {"shape": "cosine_restarts", "period": 1000}})
+    stats = s.stats()
+    assert stats["sum_lr"] == pytest.approx(1e9 * 1e-3 * 1001 / 2, rel=1e-12)
+    assert stats["sum_lr_exact"] is False
+    # with a decay per cycle: a geometric series
+    s = load({"total": "1T", "peak_lr": 1e-3,
+              "decay": {"shape": "cosine_restarts", "period": 1000, "cycle_decay": 0.5}})
+    assert s.stats()["sum_lr"] == pytest.approx(2 * 1e-3 * 1001 / 2, rel=1e-12)
+
+
+def test_show_of_a_trillion_steps_of_restarts_visits_few_steps(monkeypatch):
+    from warmupctl.engine import Phase
+
+    evaluated = []
+    original = Phase.evaluate
+
+    def counting(self, t):
+        evaluated.append(np.size(t))
+        if sum(evaluated) > 10**7:
+            raise AssertionError("more than 10^7 steps evaluated")
+        return original(self, t)
+
+    monkeypatch.setattr(Phase, "evaluate", counting)
+    r = run("show", "-", input="total: 1T\npeak_lr: 1.0e-3\n"
+            "decay: {shape: cosine_restarts, period: 1000}\n")
+    assert r.exit_code == 0, r.output
+    assert "≈ 5.005e+08" in r.stdout
+    assert "curve         " + "█" * 48 in r.stdout  # every column holds a restart to the peak
+
+
+def test_bounded_column_maxima_equal_the_scanned_ones_for_whole_step_cycles():
+    from warmupctl.cycles import window_maxima
+    from warmupctl.engine import restart_steps
+    from warmupctl.render.reduce import bucket_edges, column_max
+
+    for decay in ({"period": 7}, {"period": 3, "cycle_decay": 0.99}, {"period": 1},
+                  {"period": 13, "cycle_decay": 0.999, "final_lr": "50%"}):
+        s = load({"total": 2_000_003, "peak_lr": 1e-3,
+                  "warmup": {"shape": "linear", "length": 1000},
+                  "decay": {"shape": "cosine_restarts", **decay}})
+        assert restart_steps(s.phases[1]) is None  # too many cycles to list
+        for width in (7, 48, 1000, 100_000):
+            scanned = column_max(s, width)  # every step
+            bounded = window_maxima(s, bucket_edges(0, s.total_steps, width))
+            assert np.array_equal(bounded, scanned), (decay, width)
+
+
+def test_rates_near_the_largest_float_have_no_sum_and_say_why():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy RuntimeWarning either
+        s = load({"total": 1000, "peak_lr": 1.7e308, "warmup": {"shape": "linear", "length": 10},
+                  "decay": {"shape": "cosine"}})
+        assert s.stats()["sum_lr"] == math.inf
+    r = run("show", "--json", "-", input="total: 1000\npeak_lr: 1.7e308\n")
+    assert r.exit_code == 0 and r.stderr == ""
+    info = json.loads(r.stdout)  # valid JSON: no Infinity
+    assert info["sum_lr"] is None
+    assert info["sum_lr_note"].startswith("above the largest float64")
+    r = run("show", "-", input="total: 1000\npeak_lr: 1.7e308\n")
+    assert "sum of rates  above the largest float64" in r.stdout and r.stderr == ""
+
+
+@pytest.mark.parametrize("decay", [{"cycles": 150_001, "final_lr": "10%"},
+                                   {"period": 2, "period_mult": 1.00001},
+                                   {"cycles": 333_331, "cycle_decay": 0.99999}])
+def test_bounded_column_maxima_of_fractional_cycles_are_within_the_documented_bound(decay):
+    # docs/cli.md: for cycles of fractional length P the first step of a cycle sits up to one
+    # step past the cycle's real start, so the column's largest rate can be missed by at most
+    # sin²(π/2P) ≤ (π/2P)² of the cycle's height (top − final_lr); never overstated
+    from warmupctl.cycles import window_maxima
+    from warmupctl.engine import _cycle_geometry
+    from warmupctl.render.reduce import bucket_edges, column_max
+
+    s = load({"total": 2_000_003, "peak_lr": 1e-3, "decay": {"shape": "cosine_restarts", **decay}})
+    ph = s.phases[0]
+    shortest = float(np.min(_cycle_geometry(ph, np.arange(0.0, 400_000.0))[1]))
+    bound = (math.pi / (2 * shortest)) ** 2 * (ph.a - ph.b)
+    for width in (7, 48, 1000):
+        scanned = column_max(s, width)
+        bounded = window_maxima(s, bucket_edges(0, s.total_steps, width))
+        assert np.all(bounded <= scanned)
+        assert np.all(scanned - bounded <= bound * (1 + 1e-9)), width

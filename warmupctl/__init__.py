@@ -10,12 +10,24 @@
 
 from __future__ import annotations
 
-from .engine import Phase, Schedule
-from .errors import SpecError, WarmupctlError
-from .loading import load
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Phase, Schedule
+    from .errors import SpecError, WarmupctlError
+    from .loading import load
+
+# imported when first used: the program (warmupctl.cli) sets up its Ctrl-C handling before
+# NumPy (~100 ms) is loaded, and `import warmupctl.cli` pays for what it uses
+_LAZY = {"Phase": "engine", "Schedule": "engine", "SpecError": "errors",
+         "WarmupctlError": "errors", "load": "loading"}
 
 
-def __getattr__(name: str) -> str:
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     # importlib.metadata costs ~40 ms at start-up; look the version up only when asked
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version

@@ -221,8 +221,17 @@ def cosine_restarts(t: IntArray, ph: Phase) -> FloatArray:
     ``cosine_with_restarts``: ``½(1 + cos(π·((n·p) mod 1)))``. ``period_mult`` (m) and
     ``cycle_decay`` (d) follow timm ``CosineLRScheduler`` (``cycle_mul``, ``cycle_decay``).
     """
-    x = (t - ph.start).astype(np.float64)
+    i, frac = _cycle(t - ph.start, ph)
     decay = float(ph.params.get("cycle_decay", 1.0))
+    top = ph.a * decay**i if decay != 1.0 else ph.a
+    w = 0.5 * (1.0 + np.cos(np.pi * frac))
+    return top * w + ph.b * (1.0 - w)
+
+
+def _cycle(offset: IntArray, ph: Phase) -> tuple[FloatArray, FloatArray]:
+    """The cycle index ``i`` (as a float) and the progress in it of each step ``offset`` steps
+    into a ``cosine_restarts`` phase, in closed form: O(1) per step whatever the cycle count."""
+    x = np.asarray(offset).astype(np.float64)
     if "cycles" in ph.params:
         n = float(ph.params["cycles"])
         y = n * (x / ph.length)
@@ -244,9 +253,20 @@ def cosine_restarts(t: IntArray, ph: Phase) -> FloatArray:
             i = np.where(nxt <= x, i + 1, i)
             start_i = period * (mult**i - 1.0) / (mult - 1.0)
             frac = (x - start_i) / (period * mult**i)
-    top = ph.a * decay**i if decay != 1.0 else ph.a
-    w = 0.5 * (1.0 + np.cos(np.pi * frac))
-    return top * w + ph.b * (1.0 - w)
+    return i, frac
+
+
+def _cycle_geometry(ph: Phase, i: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Where cycle ``i`` of a ``cosine_restarts`` phase starts (a real offset into the phase; its
+    first step is the ceiling) and how long it is, in steps."""
+    if "cycles" in ph.params:
+        length = ph.length / float(ph.params["cycles"])
+        return i * length, np.full(np.shape(i), length)
+    period = float(ph.params["period"])
+    mult = float(ph.params.get("period_mult", 1.0))
+    if mult == 1.0:
+        return i * period, np.full(np.shape(i), period)
+    return period * (mult**i - 1.0) / (mult - 1.0), period * mult**i
 
 
 SHAPES: dict[str, Callable[[IntArray, Phase], FloatArray]] = {
@@ -478,10 +498,13 @@ class Schedule:
         Runs of up to ``exact_limit`` steps are summed step by step (chunked); longer ones with
         :func:`approximate_sum`, and ``sum_lr_exact`` says which."""
         peak, peak_step = self.peak()
-        if self.total_steps <= exact_limit:
-            total, exact = math.fsum(float(np.sum(r)) for _, r in self.chunks()), True
-        else:
-            total, exact = approximate_sum(self), False
+        # rates near the largest float64 (1e308) sum to infinity: ``sum_lr`` is then inf, and NaN
+        # when it is not computed (see :func:`warmupctl.cycles.restarts_sum`); callers say so
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.total_steps <= exact_limit:
+                total, exact = _fsum(float(np.sum(r)) for _, r in self.chunks()), True
+            else:
+                total, exact = approximate_sum(self), False
         return {
             "peak_lr": peak,
             "peak_step": peak_step,
@@ -499,9 +522,18 @@ class Schedule:
 # The sum of the rates of a long run
 # --------------------------------------------------------------------------------------------
 
+def _fsum(values: Any) -> float:
+    """:func:`math.fsum`, with infinity for rates whose sum passes the largest float64 (fsum
+    raises OverflowError there; rates are never negative)."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return math.inf
+
+
 def _exact_sum(ph: Phase, u: int, m: int) -> float:
     """``lr(u) + … + lr(m)`` for steps of one phase, step by step in chunks."""
-    return math.fsum(
+    return _fsum(
         float(np.sum(ph.evaluate(np.arange(c, min(m + 1, c + CHUNK), dtype=np.int64))))
         for c in range(u, m + 1, CHUNK)
     )
@@ -563,8 +595,11 @@ def approximate_sum(schedule: Schedule, nodes: int = SUM_NODES) -> float:
     is smooth on each stretch, and each stretch is summed by :func:`_stretch_sum`. Short
     stretches are summed exactly. The relative error is below 1e-9 on every built-in shape even
     on a grid far coarser than the default (tests/test_sums.py compares with step-by-step sums).
-    A phase with more than :data:`MAX_STRETCHES` stretches (restarts with thousands of cycles) is
-    summed step by step.
+    A ``cosine_restarts`` phase with more than :data:`MAX_STRETCHES` stretches or
+    :data:`MAX_RESTARTS` cycles is summed by :func:`warmupctl.cycles.restarts_sum` (cycle by cycle
+    in closed form);
+    NaN when that is not computed and the phase is too long to sum step by step. Another phase
+    with more than :data:`MAX_STRETCHES` stretches is summed step by step.
     """
     n = schedule.total_steps
     cuts = breakpoints(schedule, 0, n)
@@ -572,12 +607,20 @@ def approximate_sum(schedule: Schedule, nodes: int = SUM_NODES) -> float:
     if kinks:
         cuts = unique_steps(np.concatenate([cuts, kinks]))
     stretches: list[tuple[Phase, int, int]] = []
+    parts = []
     for ph in schedule.phases:
         lo, hi = ph.start, min(ph.end, n)
         inside = cuts[(cuts > lo) & (cuts < hi)]
-        if ph.shape == "cosine_restarts" and restart_steps(ph) is None:
-            inside = None
-        if inside is None or inside.size > MAX_STRETCHES:
+        if ph.shape == "cosine_restarts" and (restart_steps(ph) is None
+                                              or inside.size > MAX_STRETCHES):
+            from .cycles import restarts_sum  # imports this module
+
+            total = restarts_sum(ph, hi - lo)  # cycle by cycle, in closed form
+            if math.isnan(total) and hi - lo <= 4 * EXACT_SUM_LIMIT:
+                total = _exact_sum(ph, lo, hi - 1)  # a few seconds at most
+            parts.append(total)
+            continue
+        if inside.size > MAX_STRETCHES:
             stretches.append((ph, lo, -(hi - 1)))  # negative end: sum step by step
             continue
         firsts = [lo, *inside.tolist()]
@@ -585,10 +628,9 @@ def approximate_sum(schedule: Schedule, nodes: int = SUM_NODES) -> float:
         stretches += [(ph, u, m) for u, m in zip(firsts, lasts, strict=True)]
     smooth = [s for s in stretches if s[2] >= 0]
     per = max(1024, nodes // max(1, len(smooth)))
-    parts = []
     for ph, u, m in stretches:
         if m < 0:
             parts.append(_exact_sum(ph, u, -m))
         else:
             parts.append(_stretch_sum(ph, u, m, per))
-    return math.fsum(parts)
+    return _fsum(parts)

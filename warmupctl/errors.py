@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from .textsafe import bounded_quotes
+
 
 class WarmupctlError(Exception):
     """Base class of every error caused by input: the CLI turns it into exit code 2."""
@@ -57,7 +59,8 @@ class SpecError(WarmupctlError):
         text = f"{where}{key}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        # a value quoted from a spec shows at most ~80 characters, whoever built the message
+        return bounded_quotes(text)
 
 
 def path_text(path: Iterable[object]) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from .engine import Phase, Schedule
 from .errors import SpecError, suggest
 from .errors import path_text as _path_text
+from .textsafe import visible
 from .units import (
     Length,
     UnitError,
@@ -138,8 +139,42 @@ def _mapping(ctx: _Ctx, value: Any, path: tuple[Any, ...], what: str) -> Mapping
         raise ctx.error(path, f"expected {what} (a mapping of keys), got {_kind(value)}")
     for k in value:
         if not isinstance(k, str):
-            raise ctx.error(path, f"keys must be names, got {k!r}")
+            raise _key_error(ctx, path, k)
     return value
+
+
+def _check_surrogates(ctx: _Ctx, value: Any, path: tuple[Any, ...], depth: int = 0) -> None:
+    """Text with a lone surrogate (``"\\ud800"``, half a UTF-16 pair) is refused: it cannot be
+    printed or written as UTF-8. YAML text is checked when read (warmupctl.yamltext); this
+    covers mappings from Python and command-line flags."""
+    if depth > 64:
+        return  # deeper than any spec; the parser refuses the shape
+    if isinstance(value, str):
+        bad = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+        if bad is not None:
+            raise ctx.error(path, f"{visible(repr(value), 80)} contains \\u{ord(bad):04x}, "
+                            "which is not a character (half of a UTF-16 pair, or a byte that "
+                            "is not UTF-8)", "write the character itself")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_surrogates(ctx, k, path, depth + 1)
+            _check_surrogates(ctx, v, path + (k,), depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_surrogates(ctx, v, path + (i,), depth + 1)
+
+
+def _key_error(ctx: _Ctx, path: tuple[Any, ...], key: Any) -> SpecError:
+    """``keys must be names`` at the key's own line: the positions know keys by their YAML text
+    (``1``, ``true``, ``null``), not by the value PyYAML made of it."""
+    texts = [str(key), str(key).lower()] + (["null", "~", ""] if key is None else [])
+    line = next((ctx.positions[path + (t,)] for t in texts if path + (t,) in ctx.positions),
+                None)
+    error = ctx.error(path, f"keys must be names, got {visible(repr(key), 80)}",
+                      "write the key as text, e.g. 'total' or \"1\"")
+    if line is not None and not (path and path[0] in ctx.flags):
+        error.line, error.column = line
+    return error
 
 
 def _kind(value: Any) -> str:
@@ -411,7 +446,8 @@ def parse(
                         "start with e.g. 'total: 100k' and 'peak_lr: 3.0e-4'")
     for k in data:
         if not isinstance(k, str):
-            raise ctx.error((), f"keys must be names, got {k!r}")
+            raise _key_error(ctx, (), k)
+    _check_surrogates(ctx, data, ())
     data = _fold_fields(ctx, data)
     _check_keys(ctx, data, TOP_KEYS, ())
     name = _text(ctx, data, "name")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from .cycles import MAX_SUMMED_CYCLES
 from .engine import Schedule
 
 
@@ -42,6 +44,16 @@ def milestones(schedule: Schedule, stats: dict[str, Any]) -> list[dict[str, Any]
     return rows
 
 
+def _sum_note(total: float) -> str | None:
+    """Why the sum of rates is missing (``sum_lr`` is null), or None."""
+    if math.isinf(total):
+        return "above the largest float64 (1.8e308): the rates are too large to add up"
+    if math.isnan(total):
+        return (f"not computed: more than {MAX_SUMMED_CYCLES:,} restart cycles whose length is "
+                "not a whole number of steps")
+    return None
+
+
 def summarize(schedule: Schedule) -> dict[str, Any]:
     stats = schedule.stats()
     n = schedule.total_steps
@@ -64,7 +76,8 @@ def summarize(schedule: Schedule) -> dict[str, Any]:
         "peak_lr": stats["peak_lr"],
         "peak_step": stats["peak_step"],
         "final_lr": stats["final_lr"],
-        "sum_lr": stats["sum_lr"],
+        "sum_lr": stats["sum_lr"] if math.isfinite(stats["sum_lr"]) else None,
         "sum_lr_exact": stats["sum_lr_exact"],
+        "sum_lr_note": _sum_note(stats["sum_lr"]),
         "milestones": milestones(schedule, stats),
     }

@@ -14,6 +14,8 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 #: how many characters of a user's value a message quotes at most
 QUOTE_LIMIT = 80
+#: how many characters of a file name a message shows at most
+PATH_LIMIT = 300
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -35,3 +37,21 @@ def quote(text: object, limit: int = QUOTE_LIMIT) -> str:
     """A user's value for an error message: :func:`visible`, at most ``limit`` characters, in
     single quotes."""
     return "'" + visible(text, limit) + "'"
+
+
+#: a quoted value in a message: '…' or "…" (as repr() writes them), not an apostrophe
+_QUOTED = re.compile(r"(?<!\w)(?:'[^'\n]*'|\"[^\"\n]*\")(?!\w)")
+
+
+def bounded_quotes(message: str, limit: int = QUOTE_LIMIT) -> str:
+    """``message`` with every quoted value (``'…'`` or ``"…"``) longer than ``limit``
+    characters shortened to ``limit`` with a ``…``: a message quotes at most ~80 characters of
+    what it complains about, whoever built it."""
+
+    def cut(match: re.Match[str]) -> str:
+        text = match.group()
+        if len(text) - 2 <= limit:
+            return text
+        return text[: limit + 1] + "…" + text[-1]
+
+    return _QUOTED.sub(cut, message)

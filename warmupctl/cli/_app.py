@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 import warmupctl
+from warmupctl.textsafe import visible
 
 
 class _OneLineErrors(TyperGroup):
@@ -39,7 +40,8 @@ class _OneLineErrors(TyperGroup):
             # "No such option: --lgo (Possible options: --log)." → "… (did you mean --log?)"
             message = re.sub(r"\(Possible options: (.+)\)", r"(did you mean \1?)",
                              exc.format_message()).rstrip(".")
-            sys.stderr.write(f"warmupctl: error: {message}{see}\n")
+            # an option or a value as typed may hold control characters: shown, not sent
+            sys.stderr.write(visible(f"warmupctl: error: {message}{see}") + "\n")
             sys.exit(exc.exit_code)
         # not standalone, click returns what the command returned, or an Exit's code
         sys.exit(rv if isinstance(rv, int) else 0)

@@ -3,6 +3,7 @@
 import functools
 import inspect
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
@@ -12,8 +13,9 @@ import typer
 from .. import units
 from ..engine import Schedule
 from ..errors import SpecError, WarmupctlError
-from ..loading import load
+from ..loading import load, shadowed_preset
 from ..spec import TRAINING_KEYS
+from ..textsafe import PATH_LIMIT, bounded_quotes, visible
 from ._app import ROOT, complete_decay, complete_spec, complete_warmup
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,28 +125,80 @@ def console(**kwargs: Any) -> "Console":
             raise BrokenPipeError(32, "Broken pipe")
 
     out = sys.stdout
+    if out is None:  # started with stdout closed (`warmupctl show >&-`)
+        raise OSError(9, "standard output is closed")
     if not out.isatty():
         out = _TrimmedLines(out)
+    kwargs.setdefault("emoji", False)  # a name like ':fire:' stays text
     return _Console(file=out, **kwargs)
+
+
+def inert(text: object, limit: int | None = None) -> str:
+    """User text (a name, a description, a finding quoting one) for a Rich string: control
+    characters and lone surrogates escaped (:func:`warmupctl.textsafe.visible`), then Rich
+    markup escaped, so ``[/]`` or ESC bytes in a spec print as themselves."""
+    from rich.markup import escape
+
+    return escape(visible(text, limit))
+
+
+def _stderr_line(text: str) -> None:
+    """One line on stderr, every control character in it made visible; nothing when stderr is
+    closed (there is no one to tell)."""
+    err = sys.stderr
+    if err is None:
+        return
+    try:
+        err.write(visible(text) + "\n")
+        err.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def fail(message: str) -> typer.Exit:
     """Print one error line on stderr; return the Exit(2) to raise."""
-    sys.stderr.write(f"warmupctl: error: {message}\n")
+    _stderr_line(f"warmupctl: error: {bounded_quotes(message)}")
     return typer.Exit(2)
 
 
 def notice(message: str, quiet: bool) -> None:
     if not (quiet or ROOT["quiet"]):
-        sys.stderr.write(f"warmupctl: {message}\n")
+        _stderr_line(f"warmupctl: {message}")
 
 
 def silence_stdout() -> None:
     """After a broken pipe: send what is left to /dev/null, so the final flush is quiet."""
+    old = sys.stdout
     try:
-        sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - lives until the process ends
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
     except OSError:
+        return
+    if old is not None and old is sys.__stdout__:
+        # the process's own stdout, flushed again when Python exits, would report the same
+        # failure: what is left in its buffer goes to /dev/null too
+        try:
+            os.dup2(sys.stdout.fileno(), old.fileno())
+        except (OSError, ValueError):
+            pass
+
+
+def _python_interrupts() -> None:
+    """Give Ctrl-C back to Python (KeyboardInterrupt) once a command runs: the program's
+    start-up handler (warmupctl/cli/__init__.py) ends the process at once."""
+    import signal
+
+    try:
+        if getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "_interrupted":
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread
         pass
+
+
+def _os_error_text(exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"cannot use {visible(exc.filename, PATH_LIMIT)}: {reason}"
+    return f"cannot write the output: {reason}"
 
 
 def handle_errors(fn: F) -> F:
@@ -152,20 +206,27 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _python_interrupts()
         try:
             result = fn(*args, **kwargs)
             # flush here, so a reader that went away is seen below (click would exit 1)
-            sys.stdout.flush()
+            if sys.stdout is not None:
+                sys.stdout.flush()
             return result
         except WarmupctlError as exc:
             raise fail(str(exc)) from None
         except KeyboardInterrupt:
-            sys.stderr.write("warmupctl: interrupted\n")
+            _stderr_line("warmupctl: interrupted")
             raise typer.Exit(130) from None
         except BrokenPipeError:
             # the reader went away (e.g. `| head`): not an error of ours
             silence_stdout()
             raise typer.Exit(0) from None
+        except OSError as exc:
+            # stdout on a full disk (`> /dev/full`), closed (`>&-`), or an I/O error: what is
+            # left in its buffer cannot be written either
+            silence_stdout()
+            raise fail(_os_error_text(exc)) from None
 
     wrapper.__doc__ = help_paragraphs(fn.__doc__)
     return wrapper  # type: ignore[return-value]
@@ -298,6 +359,9 @@ def load_schedule(spec: str | None, flags: dict[str, tuple[str, Any]], quiet: bo
         else:
             notice("no SPEC given: using the built-in default schedule "
                    "(2000-step linear warmup, cosine to 10%, 100k steps; see docs/spec.md)", quiet)
+    if shadowed_preset(spec):
+        notice(f"using the file ./{spec}, not the preset of that name (the preset is "
+               f"preset:{spec})", quiet)
     try:
         return load(spec, flags or None)
     except SpecError as exc:

@@ -10,7 +10,7 @@ from .. import presets as library
 from ..loading import load
 from ..units import format_count, format_percent
 from ._app import app, complete_preset
-from ._common import JsonOpt, QuietOpt, console, emit_json, fmt_lr, handle_errors
+from ._common import JsonOpt, QuietOpt, console, emit_json, fmt_lr, handle_errors, inert
 
 presets_app = typer.Typer(
     help="List the published recipes, or show one.",
@@ -52,7 +52,6 @@ def presets_list(ctx: typer.Context, json: JsonOpt = False, quiet: QuietOpt = Fa
     """List the presets with their size, warmup, peak and source."""
     del quiet  # accepted like everywhere else (CONTRACT §4); listing has no notices to silence
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
 
     if ctx.invoked_subcommand is not None:
@@ -73,9 +72,9 @@ def presets_list(ctx: typer.Context, json: JsonOpt = False, quiet: QuietOpt = Fa
     if wide:
         table.add_column("source")
     for r in rows:
-        cite = escape(short_citation(r["source"] or ""))
+        cite = inert(short_citation(r["source"] or ""))
         cells = [
-            r["name"] if wide else f"{r['name']}\n[dim]{cite}[/dim]",
+            inert(r["name"]) if wide else f"{inert(r['name'])}\n[dim]{cite}[/dim]",
             format_count(r["total_steps"]),
             format_count(r["total_tokens"]) if r["total_tokens"] else "",
             f"{format_count(r['warmup_steps'])} ({format_percent(r['warmup_fraction'])})",

@@ -2,6 +2,8 @@
 
 from typing import TYPE_CHECKING, Any, Optional
 
+from ..cycles import many_restarts, window_maxima
+from ..engine import Schedule
 from ..render.sparkline import sparkline
 from ..summary import summarize
 from ..units import format_count, format_percent
@@ -15,6 +17,7 @@ from ._common import (
     flags_text,
     fmt_lr,
     handle_errors,
+    inert,
     load_schedule,
     schedule_flags,
 )
@@ -43,8 +46,27 @@ def show(
         info["spec"] = schedule.spec
         emit_json(info)
         return
-    info["sparkline"] = sparkline(schedule, 48)
+    info["sparkline"] = _sparkline(schedule, 48)
     _print_summary(console(highlight=False), info)
+
+
+def _sparkline(schedule: Schedule, width: int) -> str:
+    """The curve as one line. A restarts phase with more cycles than the sparkline's reduction
+    lists would be scanned step by step (hours at 10^12 steps): its columns' maxima come from
+    :func:`warmupctl.cycles.window_maxima` instead, a few steps per column, drawn the same way."""
+    if not many_restarts(schedule):
+        return sparkline(schedule, width)
+    import numpy as np
+
+    from ..render.reduce import bucket_edges
+    from ..render.sparkline import BLOCKS
+
+    tops = window_maxima(schedule, bucket_edges(0, schedule.total_steps, width))
+    hi, lo = float(np.max(tops)), min(0.0, float(np.min(tops)))
+    if hi <= lo:
+        return (BLOCKS[-1] if hi > 0 else BLOCKS[0]) * tops.size
+    levels = np.clip(np.rint((tops - lo) / (hi - lo) * (len(BLOCKS) - 1)), 0, len(BLOCKS) - 1)
+    return "".join(BLOCKS[int(k)] for k in levels)
 
 
 def _tokens(x: Optional[float]) -> str:
@@ -52,21 +74,20 @@ def _tokens(x: Optional[float]) -> str:
 
 
 def _print_summary(console: "Console", info: dict) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     title = info["name"] or "schedule"
     if info["description"]:
         title += f" — {info['description']}"
-    console.print(f"[bold]{escape(title)}[/bold]")
+    console.print(f"[bold]{inert(title)}[/bold]")
     if info.get("flags"):
-        console.print(f"[bold]changed by {escape(info['flags'])}[/bold] "
+        console.print(f"[bold]changed by {inert(info['flags'])}[/bold] "
                       "[dim](the description, source and note are the spec's, "
                       "before the flags)[/dim]")
     if info["source"]:
-        console.print(f"[dim]source: {escape(info['source'])}[/dim]")
+        console.print(f"[dim]source: {inert(info['source'])}[/dim]")
     if info["note"]:
-        console.print(f"[dim]note: {escape(info['note'])}[/dim]")
+        console.print(f"[dim]note: {inert(info['note'])}[/dim]")
     n = info["total_steps"]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -85,13 +106,16 @@ def _print_summary(console: "Console", info: dict) -> None:
         warm = "none (starts at the peak)"
     grid.add_row("warmup", warm)
     if info["decay_shape"]:
-        grid.add_row("decay", info["decay_shape"])
+        grid.add_row("decay", inert(info["decay_shape"]))
     grid.add_row("peak", f"{fmt_lr(info['peak_lr'])} first at step {info['peak_step']:,}")
     grid.add_row("final", f"{fmt_lr(info['final_lr'])} at step {n - 1:,}")
     grid.add_row("curve", info["sparkline"])
     approx = "" if info["sum_lr_exact"] else "≈ "
-    grid.add_row("sum of rates",
-                 f"{approx}{info['sum_lr']:.6g}  (mean {approx}{info['sum_lr'] / n:.4g})")
+    if info["sum_lr"] is None:
+        grid.add_row("sum of rates", info["sum_lr_note"])
+    else:
+        grid.add_row("sum of rates",
+                     f"{approx}{info['sum_lr']:.6g}  (mean {approx}{info['sum_lr'] / n:.4g})")
     console.print(grid)
     table = Table(title="milestones", title_justify="left", show_edge=False)
     table.add_column("milestone")

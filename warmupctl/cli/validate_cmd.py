@@ -15,6 +15,7 @@ from ._common import (
     console,
     emit_json,
     handle_errors,
+    inert,
     load_schedule,
     longest_word,
     schedule_flags,
@@ -89,9 +90,9 @@ def _print(console: "Console", schedule, findings: list) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    name = schedule.name or "schedule"
+    name = inert(schedule.name or "schedule")
     n, w = schedule.total_steps, schedule.warmup_steps
-    console.print(f"[bold]{escape(name)}[/bold]: {n:,} steps, warmup {w:,} "
+    console.print(f"[bold]{name}[/bold]: {n:,} steps, warmup {w:,} "
                   f"({format_percent(w / n)})")
     console.print(escape(regime_line(schedule)))
     if not findings:
@@ -105,8 +106,8 @@ def _print(console: "Console", schedule, findings: list) -> None:
     table.add_column("message", ratio=1, min_width=longest_word([f.message for f in findings]))
     table.add_column("source", width=max(12, longest_word(cites)))
     for f, cite in zip(findings, cites, strict=True):
-        table.add_row(f"{f.rule}\n[{STYLE[f.severity]}]{f.severity}[/]", escape(f.message),
-                      escape(cite))
+        table.add_row(f"{inert(f.rule)}\n[{STYLE[f.severity]}]{f.severity}[/]", inert(f.message),
+                      inert(cite))
     console.print(table)
     counts = {s: sum(1 for f in findings if f.severity == s) for s in rules.SEVERITIES}
     console.print(", ".join(f"{c} {s}" + ("s" if c != 1 and s != "info" else "")
