@@ -206,14 +206,15 @@ def linear_recurrence(p: np.ndarray, q: np.ndarray, x0: float, *,
                 x = float(p[t]) * x + float(q[t])
             return out
         logp = np.log(p)
-    neg = np.cumsum(-logp)  # neg[t] = −Σ_{k ≤ t} log p_k, non-decreasing
+    neg = np.negative(logp)
+    ends = np.cumsum(neg)  # −Σ_{k ≤ t} log p_k, non-decreasing: only to place the blocks
     start, x = 0, float(x0)
     while start < n:
-        base = float(neg[start - 1]) if start else 0.0
-        stop = int(np.searchsorted(neg, base + _LOG_SPAN, side="right"))
+        base = float(ends[start - 1]) if start else 0.0
+        stop = int(np.searchsorted(ends, base + _LOG_SPAN, side="right"))
         stop = max(start + 1, min(n, stop))
-        # e[j] = 1/Π_{start ≤ k ≤ start+j} p_k ≤ e^600
-        e = np.exp(neg[start:stop] - base)
+        # e[j] = 1/Π_{start ≤ k ≤ start+j} p_k ≤ ~e^600, summed inside the block for precision
+        e = np.exp(np.cumsum(neg[start:stop]))
         acc = np.cumsum(q[start:stop] * e)
         acc += x
         out[start] = x
