@@ -123,3 +123,39 @@ def shortest_warmup(schedule_or_params: Any, bound: float = DEFAULT_BOUND, *,
         else:
             hi = mid
     return hi
+
+
+ANSWER_SOURCE = ("Kosson et al. 2024, arXiv:2410.23922 (early angular updates); Kosson et al. "
+                 "2023, arXiv:2305.17212, Table 1 (equilibrium); model: docs/updates.md")
+
+
+def recommend_answer(spec: Mapping[str, Any], bound: float = DEFAULT_BOUND, *,
+                     peak_known: bool = True) -> dict[str, Any]:
+    """`recommend`'s update-size answer for a recommended spec (its ``training:`` block holds the
+    optimizer, β's, weight decay and optional row fields): the shortest linear warmup within
+    ``bound`` × equilibrium, next to the predicted multiple of the spec's own warmup. When it
+    cannot be computed, ``warmup_steps`` is ``None`` and ``reason`` says why (``peak_known``
+    false: the spec's peak is a multiplier, not a rate)."""
+    from .equilibrium import kind, why_none
+
+    schedule = _schedule(spec)
+    block, row = _row(schedule, None, None, None)
+    out: dict[str, Any] = {"warmup_steps": None, "bound": bound, "rule_warmup_steps":
+                           schedule.warmup_steps, "peak_ratio": None, "peak_step": None, **row,
+                           "reason": None, "source": ANSWER_SOURCE,
+                           "note": f"the {bound:g}× bound is warmupctl's choice"}
+    reason = why_none(block)
+    if reason is None and kind(block.get("optimizer")) not in ("adamw", "lion"):
+        reason = "only AdamW and Lion are predicted without knowing the gradient's scale"
+    if reason is None and not peak_known:
+        reason = "needs an absolute peak rate (--peak-lr, or --base-lr with --base-batch)"
+    if reason is not None:
+        out["reason"] = reason
+        return out
+    try:
+        ratio, step, _ = early_peak(schedule)
+        out.update(peak_ratio=ratio, peak_step=step)
+        out["warmup_steps"] = shortest_warmup(schedule, bound)
+    except ValueError as exc:
+        out["reason"] = str(exc)
+    return out
