@@ -90,3 +90,23 @@ def test_errors():
         shortest_warmup(constant_after(0, total=50), bound=1.01)
     assert math.isnan(early_peak(warmupctl.load(constant_after(
         10, training={"optimizer": "adamw", "weight_decay": 0})))[0])
+
+
+def test_docs_table_against_two_over_one_minus_beta2_is_current():
+    from pathlib import Path
+
+    from warmupctl.rules._core import untuned_warmup
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "updates.md").read_text()
+
+    def found(peak, beta2):
+        return shortest_warmup({"total": "100k", "peak_lr": peak,
+                                "decay": {"shape": "cosine", "final_lr": "10%"},
+                                "training": {"optimizer": "adamw", "beta1": 0.9, "beta2": beta2,
+                                             "weight_decay": 0.1, "fan_in": 768,
+                                             "init_std": 0.02}})
+
+    for beta2 in (0.95, 0.999):
+        cells = [f"{beta2:g}", f"{untuned_warmup(beta2):,}"]
+        cells += [f"{found(peak, beta2):,}" for peak in (3e-4, 6e-4, 1e-3, 1e-2)]
+        assert "| " + " | ".join(cells) + " |" in text
