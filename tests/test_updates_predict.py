@@ -199,11 +199,27 @@ def test_no_equilibrium_without_decay_or_for_adam():
         assert math.isnan(ratio) and pred.angle[step] == pred.angle.max()
 
 
+def test_a_window_of_the_first_steps_and_the_length_limit():
+    s = spec(optimizer="adamw", weight_decay=0.1)
+    whole = predict(s)
+    first = predict(s, steps=150)
+    assert first.step.tolist() == list(range(150))
+    assert np.array_equal(first.angle, whole.angle[:150])
+    long = parse({"total": 2**26, "peak_lr": 1e-3, "training": {"optimizer": "adamw"}})
+    with pytest.raises(ValueError, match="steps=N"):
+        predict(long)
+    assert predict(long, steps=10).angle.size == 10
+
+
 def test_errors():
     with pytest.raises(ValueError, match="adafactor"):
         predict(spec(optimizer="adafactor"))
     with pytest.raises(ValueError, match="fan_in"):
         predict(spec(optimizer="adamw"), fan_in=1)
+    with pytest.raises(ValueError, match="init_std"):
+        predict_rates(np.ones(3), REF, init_std=0.0)
+    with pytest.raises(ValueError, match="finite"):
+        predict_rates(np.array([1e-3, np.nan]), REF)
     with pytest.raises(ValueError, match="decay factor"):
         predict_rates(np.full(3, 20.0), {"optimizer": "adamw", "weight_decay": 0.1})
 

@@ -96,19 +96,13 @@ def draw_prediction(ax: Axes, prediction: Prediction, *, x: np.ndarray | None = 
 
 
 def _predict(schedule: Schedule) -> tuple[Prediction, int]:
-    from ..updates.predict import predict_rates, resolve
+    from ..updates.predict import predict
 
     stop = min(schedule.total_steps, PREDICT_LIMIT)
-    block = resolve(schedule.meta.get("training", {}))
-    from ..updates.predict import DEFAULT_FAN_IN, DEFAULT_INIT_STD
-
     try:
-        pred = predict_rates(schedule.window(0, stop), block,
-                             fan_in=int(block.get("fan_in", DEFAULT_FAN_IN)),
-                             init_std=float(block.get("init_std", DEFAULT_INIT_STD)))
+        return predict(schedule, steps=stop), stop
     except ValueError as exc:
         raise WarmupctlError(f"--updates: {exc}") from None
-    return pred, stop
 
 
 def add_panel(fig: Figure, schedule: Schedule, options: PlotOptions) -> Prediction:

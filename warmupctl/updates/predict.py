@@ -40,6 +40,8 @@ DEFAULTS_SOURCE = "GPT-2 small: fan-in 768, init N(0, 0.02²) (HF GPT2Config def
 #: when no optimizer is named: torch.optim.AdamW's defaults (betas (0.9, 0.999), weight_decay 0.01)
 DEFAULT_TRAINING: Mapping[str, Any] = {"optimizer": "adamw", "beta1": 0.9, "beta2": 0.999,
                                        "weight_decay": 0.01}
+#: the longest prediction :func:`predict` makes at once (~1 GiB of arrays)
+MAX_STEPS = 2**25
 #: the largest log-range of a cumulative product inside one block of the recurrence solver
 _LOG_SPAN = 600.0
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
@@ -118,6 +120,7 @@ def predict(
     init_std: float | None = None,
     training: Mapping[str, Any] | None = None,
     grad_rms: float = 1.0,
+    steps: int | None = None,
 ) -> Prediction:
     """The expected angular update at every step of ``schedule`` (a :class:`~warmupctl.engine.
     Schedule`) for a scale-invariant row of fan-in ``fan_in`` initialised ``N(0, init_std²)``.
@@ -125,20 +128,23 @@ def predict(
     ``training`` defaults to the schedule's ``training:`` block; ``fan_in`` and ``init_std`` to its
     ``fan_in``/``init_std`` fields, else :data:`DEFAULT_FAN_IN` and :data:`DEFAULT_INIT_STD`.
     ``grad_rms`` (the gradient's RMS per coordinate) matters for SGD only: Adam and Lion normalise
-    it away. Raises ``ValueError`` for an optimizer without a model or a bad argument.
+    it away. ``steps`` predicts only the first ``steps`` steps (the recurrence starts at step 0);
+    a run longer than :data:`MAX_STEPS` needs it (memory: four float64 arrays of the run's length).
+    Raises ``ValueError`` for an optimizer without a model or a bad argument.
     """
     if training is None:
         training = schedule.meta.get("training", {}) if hasattr(schedule, "meta") else {}
     block = resolve(training)
     n = int(fan_in if fan_in is not None else block.get("fan_in", DEFAULT_FAN_IN))
     sigma = float(init_std if init_std is not None else block.get("init_std", DEFAULT_INIT_STD))
-    if n < 2:
-        raise ValueError(f"fan_in must be at least 2, got {n}")
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"init_std must be a positive number, got {sigma!r}")
-    if not (math.isfinite(grad_rms) and grad_rms > 0):
-        raise ValueError(f"grad_rms must be a positive number, got {grad_rms!r}")
-    lr = np.asarray(schedule.curve(), dtype=np.float64)
+    total = int(schedule.total_steps)
+    stop = total if steps is None else min(total, int(steps))
+    if stop < 1:
+        raise ValueError(f"steps must be at least 1, got {steps!r}")
+    if stop > MAX_STEPS:
+        raise ValueError(f"the run has {total:,} steps: predict at most {MAX_STEPS:,} at a time "
+                         f"(pass steps=N for the first N)")
+    lr = np.asarray(schedule.window(0, stop), dtype=np.float64)
     return predict_rates(lr, block, fan_in=n, init_std=sigma, grad_rms=grad_rms)
 
 
@@ -151,14 +157,21 @@ def predict_rates(
     grad_rms: float = 1.0,
 ) -> Prediction:
     """:func:`predict` for an explicit array of rates (one per step) and a ``training`` block."""
+    if int(fan_in) < 2:
+        raise ValueError(f"fan_in must be at least 2, got {fan_in}")
+    if not (math.isfinite(init_std) and init_std > 0):
+        raise ValueError(f"init_std must be a positive number, got {init_std!r}")
+    if not (math.isfinite(grad_rms) and grad_rms > 0):
+        raise ValueError(f"grad_rms must be a positive number, got {grad_rms!r}")
     block = resolve(training)
     family = _family(str(block["optimizer"]))
     lam = float(block.get("weight_decay") or 0.0)
     lr = np.ascontiguousarray(lr, dtype=np.float64)
-    if lr.size and (not np.all(np.isfinite(lr)) or lr.min() < 0):
+    lo, hi = (float(lr.min()), float(lr.max())) if lr.size else (0.0, 0.0)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0:
         raise ValueError("rates must be finite and ≥ 0")
-    if lr.size and lam and float(lr.max()) * lam >= 1.0:
-        raise ValueError(f"η·λ reaches {float(lr.max()) * lam:g}: the decay factor 1 − ηλ must "
+    if lam and hi * lam >= 1.0:
+        raise ValueError(f"η·λ reaches {hi * lam:g}: the decay factor 1 − ηλ must "
                          "stay above 0 for the model")
     g2 = grad_rms**2 * (fan_in - 1) / fan_in  # E g_i² after projecting out one direction
     w0 = init_std**2
