@@ -234,3 +234,32 @@ def test_spec_rejects_bad_row_fields(bad, needle):
     with pytest.raises(SpecError, match=needle) as err:
         parse({"total": 100, "peak_lr": 1e-3, "training": bad})
     assert str(err.value).startswith(f"training.{next(iter(bad))}")
+
+
+def adamw_recurrence_by_loop(lr, b1, lam, sigma):
+    """docs/updates.md's AdamW recurrences stepped one at a time in plain Python."""
+    w, z, out = sigma**2, 0.0, []
+    for t, eta in enumerate(lr.tolist()):
+        s = 1.0 - eta * lam
+        k = 1.0 - b1 ** (t + 1)
+        m2 = (1 - b1) ** 2 * (1 - b1 ** (2 * (t + 1))) / (1 - b1 * b1)
+        u2, c = m2 / k**2, b1 * z / k
+        out.append(math.atan2(eta * math.sqrt(max(u2 * w - c * c, 0.0)), s * w - eta * c))
+        w = s * s * w - 2 * s * eta * c + eta * eta * u2
+        inner = (1 - b1) * math.sqrt(2 / math.pi) if t == 0 else m2 / k
+        z = s * b1 * z - eta * inner
+    return np.array(out)
+
+
+@pytest.mark.parametrize("peak, lam, b1, steps", [
+    (1e-2, 0.1, 0.9, 70_000),    # chunks share one cumulative sum; Z in sub-blocks
+    (5e-2, 0.5, 0.9, 40_000),    # ηλ = 0.025: the per-chunk fallback solver
+    (1e-3, 0.1, 0.99, 40_000),   # long momentum
+    (1e-2, 0.1, 0.0, 5_000),     # no momentum
+])
+def test_vectorised_solver_equals_the_recurrences_stepped_by_hand(peak, lam, b1, steps):
+    lr = peak * (0.5 + 0.5 * np.cos(np.linspace(0, 7, steps)) ** 2)  # varying, never 0
+    got = predict_rates(lr, {"optimizer": "adamw", "beta1": b1, "weight_decay": lam},
+                        fan_in=256, init_std=0.02).angle
+    want = adamw_recurrence_by_loop(lr, b1, lam, 0.02)
+    assert np.max(np.abs(got / want - 1)) < 1e-9

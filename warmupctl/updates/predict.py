@@ -334,8 +334,8 @@ def _chunks(lr: np.ndarray, w0: float, beta: float, lam: float, *, cross_scale: 
     h = q_head.size
     out = np.empty(n, dtype=np.float64)
     z, w = 0.0, float(w0)
-    # Z's sub-blocks: β^−j up to e^300 times 1/Π s up to e^300 stays below e^600
-    span = max(1, int(_LOG_SPAN / 2 / -math.log(beta))) if 0.0 < beta < 1.0 else 0
+    # Z's sub-blocks: β^−j up to e^600, times the sub-block's 1/Π s up to e^50 (checked below)
+    span = max(1, int(_LOG_SPAN / -math.log(beta))) if 0.0 < beta < 1.0 else 0
     ramp = np.exp(-math.log(beta) * np.arange(1, min(span, _CHUNK) + 1)) if span else None
     if ramp is not None and span < 64:  # β near 0: sub-blocks too short to pay off
         ramp = np.ones(0)
@@ -359,7 +359,7 @@ def _chunks(lr: np.ndarray, w0: float, beta: float, lam: float, *, cross_scale: 
             q = eta * q_tail
             if hh:
                 q[:hh] = eta[:hh] * q_head[a : a + hh]
-            if e_s is not None and ramp.size:
+            if e_s is not None and ramp.size and float(neg.max()) * ramp.size <= 50.0:
                 cross, z = _decayed(q, z, e_s, beta, ramp)
             else:
                 cross, z = _solve(q, z, neg - math.log(beta))
