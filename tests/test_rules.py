@@ -176,7 +176,8 @@ TRIGGERS = [
     ("large-early-updates",
      spec(warmup=NO_WARMUP, peak_lr=1e-2, training={"weight_decay": 0.1, "fan_in": 256,
                                                     "init_std": 0.02}),
-     ["45.2×", "0.464 rad", "step 0", "0.0103 rad", "fan-in 256", "warmupctl's choice"]),
+     ["45.2×", "0.464 rad", "step 0, the first update", "0.0103 rad", "fan-in 256",
+      "warmupctl's choice", "A linear warmup of 869 steps keeps it within 2×"]),
     ("early-update-size", spec(training={"weight_decay": 0.1}),
      ["1.86×", "2,000-step warmup", "fan-in 768", "default to GPT-2 small's"]),
 ]

@@ -57,7 +57,7 @@ def _peak(f: Facts) -> tuple[float, int, float, float, str] | None:
 def _where(f: Facts, step: int) -> str:
     if f.warmup and step < f.warmup:
         return f"at step {step:,}, inside the {f.warmup:,}-step warmup"
-    return f"at step {step:,}" + (" (the first update)" if step == 0 else "")
+    return f"at step {step:,}" + (", the first update" if step == 0 else "")
 
 
 def _large(f: Facts) -> Iterator[str]:
@@ -68,9 +68,19 @@ def _large(f: Facts) -> Iterator[str]:
     yield (f"Predicted largest angular update: {ratio:.3g}× the equilibrium ({angle:.3g} rad "
            f"{_where(f, step)}, against {top:.3g} rad at the peak rate {lr(f.peak)}), for {row}. "
            f"Kosson et al. 2024 trace the need for warmup to such oversized early updates. "
-           f"The {WARN_RATIO:g}× line is warmupctl's choice; `warmupctl recommend` gives the "
-           f"shortest linear warmup that keeps within 2×, and `warmupctl plot --updates` "
-           f"draws the prediction.")
+           f"{_shortest(f)}The {WARN_RATIO:g}× line is warmupctl's choice; `warmupctl plot "
+           f"--updates` draws the prediction.")
+
+
+def _shortest(f: Facts) -> str:
+    from ..updates.warmup import DEFAULT_BOUND, shortest_warmup
+
+    try:
+        n = shortest_warmup(f.schedule)
+    except ValueError:
+        return ""
+    return (f"A linear warmup of {n:,} steps keeps it within {DEFAULT_BOUND:g}× (predicted; "
+            f"`warmupctl recommend --weight-decay` shows the same). ")
 
 
 def _report(f: Facts) -> Iterator[str]:
