@@ -181,6 +181,10 @@ def test_predict_reads_the_training_block_and_its_row_fields():
     assert "fan-in 64" in predict(s, fan_in=64).model
     plain = predict(spec(optimizer="adamw", weight_decay=0.1))
     assert "fan-in 768" in plain.model and "0.02" in plain.model
+    # no optimizer: torch's AdamW defaults, said in the model line
+    bare = predict(parse({"total": 500, "peak_lr": 1e-3}))
+    assert "λ=0.01" in bare.model and "torch's AdamW defaults" in bare.model
+    assert bare.equilibrium[0] == pytest.approx(eq.adamw(1e-3, 0.01, 0.9), rel=1e-14)
 
 
 def test_to_json_is_the_contract_shape():
@@ -214,6 +218,8 @@ def test_a_window_of_the_first_steps_and_the_length_limit():
 def test_errors():
     with pytest.raises(ValueError, match="adafactor"):
         predict(spec(optimizer="adafactor"))
+    with pytest.raises(ValueError, match="Nesterov momentum is not modelled"):
+        predict(spec(optimizer="nesterov", weight_decay=1e-4))
     with pytest.raises(ValueError, match="fan_in"):
         predict(spec(optimizer="adamw"), fan_in=1)
     with pytest.raises(ValueError, match="init_std"):

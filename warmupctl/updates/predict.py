@@ -103,13 +103,13 @@ def resolve(training: Mapping[str, Any] | None) -> dict[str, Any]:
 def _family(optimizer: str) -> str:
     name = optimizer.strip().lower()
     k = eq.kind(name)
-    if k is not None:
+    if k is not None and name != "nesterov":
         return k
     if name == "adam":
         return "adam"
     raise ValueError(
         f"no update-size model for optimizer {name[:40]!r} "
-        "(known: adamw, adam, sgd, nesterov is not modelled, lion)"
+        "(known: adamw, adam, sgd with momentum, lion; Nesterov momentum is not modelled)"
     )
 
 
@@ -145,7 +145,7 @@ def predict(
         raise ValueError(f"the run has {total:,} steps: predict at most {MAX_STEPS:,} at a time "
                          f"(pass steps=N for the first N)")
     lr = np.asarray(schedule.window(0, stop), dtype=np.float64)
-    return predict_rates(lr, block, fan_in=n, init_std=sigma, grad_rms=grad_rms)
+    return predict_rates(lr, training, fan_in=n, init_std=sigma, grad_rms=grad_rms)
 
 
 def predict_rates(
@@ -186,12 +186,11 @@ def predict_rates(
         angle = _lion(lr, w0, b1, b2, lam, g2)
         what = f"Lion β1={b1:g}, β2={b2:g}, λ={lam:g}"
     else:
-        if str(block["optimizer"]).strip().lower() == "nesterov":
-            raise ValueError("no update-size model for Nesterov momentum (known: sgd with "
-                             "momentum, adamw, adam, lion)")
         mom = float(block.get("momentum", 0.0))
         angle = _sgd(lr, w0, mom, lam, g2)
         what = f"SGD momentum={mom:g}, λ={lam:g} (L2), gradient RMS {grad_rms:g}"
+    if not (training or {}).get("optimizer"):
+        what += " (no training.optimizer: torch's AdamW defaults)"
     equi = eq.equilibrium(lr, block) if family != "adam" else None
     model = (f"{what}; row fan-in {fan_in}, init N(0, {init_std:g}²); iid Gaussian gradients "
              "orthogonal to the row (random walk, Kosson et al. 2023)")
