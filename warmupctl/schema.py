@@ -75,13 +75,17 @@ KEYS: dict[str, tuple[str, Any, dict[str, Any]]] = {
     "tokens_per_step": ("Tokens per optimizer step (after gradient accumulation, over all "
                         "devices); needed for lengths in tokens.", "0.5M", COUNT),
     "steps_per_epoch": ("Optimizer steps per epoch; needed for lengths in epochs.", 5005, COUNT),
-    "peak_lr": ("The peak learning rate (required unless noam or phases is given).", 3.0e-4,
-                RATE),
+    "peak_lr": ("The peak learning rate (required unless noam or phases is given), or "
+                "{multiplier: X} for a curve of multiples of a rate set elsewhere (trainer "
+                "exports refuse it).", 3.0e-4,
+                {"anyOf": [RATE, {"type": "object", "properties": {"multiplier": NUMBER},
+                                  "required": ["multiplier"], "additionalProperties": False}]}),
     "noam": ("The Transformer schedule's peak: scale·d_model^-0.5·warmup^-0.5 (Vaswani et al. "
              "2017, Eq. 3); instead of peak_lr, needs a warmup.", {"d_model": 512}, {}),
-    "warmup": ("The warmup block; absent: the run starts at the peak.",
+    "warmup": ("The warmup block (or `none`); absent: the run starts at the peak.",
                {"shape": "linear", "length": "2%"}, {}),
-    "decay": ("The decay block after the warmup; absent: constant at the peak.",
+    "decay": ("The decay block after the warmup, or a bare shape name whose defaults complete "
+              "it (`cosine`); absent: constant at the peak.",
               {"shape": "cosine", "final_lr": "10%"}, {}),
     "phases": ("An explicit list of phases instead of warmup/decay (full control: re-warmup, "
                "one-cycle, multi-step).",
@@ -148,6 +152,10 @@ KEYS: dict[str, tuple[str, Any, dict[str, Any]]] = {
                    512, COUNT),
     "seq_len": ("Tokens per sequence; tokens_per_step = batch_size × seq_len when not given.",
                 2048, COUNT),
+    "fan_in": ("Inputs per weight row, for the predicted update sizes (default 768, GPT-2 "
+               "small).", 768, {"type": "integer", "minimum": 2}),
+    "init_std": ("The initial weights' standard deviation, for the predicted update sizes "
+                 "(default 0.02, GPT-2 small).", 0.02, NUMBER),
     "architecture": ("pre-ln, post-ln or other (post-LN Transformers need a warmup).",
                      "pre-ln", {"enum": list(S.ARCHITECTURES)}),
 }
@@ -253,9 +261,15 @@ def _simple_block(context: str, keys: tuple[str, ...], required: tuple[str, ...]
             "required": list(required), "additionalProperties": False}
 
 
-def _nullable(block: dict[str, Any], context: str) -> dict[str, Any]:
+def _nullable(block: dict[str, Any], context: str, *bare: str) -> dict[str, Any]:
+    """``block`` or null; ``bare`` shape names may also stand alone (``warmup: none``)."""
     text, example, _ = _entry("", context)
-    return {"anyOf": [block, {"type": "null"}], "description": text, "examples": [example]}
+    options = [block, {"type": "null"}] + ([{"enum": list(bare)}] if bare else [])
+    return {"anyOf": options, "description": text, "examples": [example]}
+
+
+#: decay shapes that need a key besides ``shape`` (so are not complete as a bare name)
+_DECAY_NEEDS_MORE = ("exponential", "step", "cosine_restarts")
 
 
 def schema(strict: bool = False) -> dict[str, Any]:
@@ -275,14 +289,15 @@ def _schema() -> dict[str, Any]:
     props: dict[str, Any] = {}
     for key in S.TOP_KEYS:
         if key == "warmup":
-            props[key] = _nullable(_warmup(), key)
+            props[key] = _nullable(_warmup(), key, "none")
         elif key == "decay":
             decay = _decay()
             decay["allOf"].append({
                 "if": {"properties": {"shape": {"const": "exponential"}},
                        "required": ["shape"]},
                 "then": {"required": ["gamma"]}})
-            props[key] = _nullable(decay, key)
+            props[key] = _nullable(decay, key, *(shape for shape in S.DECAY_SHAPES
+                                                 if shape not in _DECAY_NEEDS_MORE))
         elif key == "phases":
             text, example, _ = _entry("", key)
             props[key] = {"anyOf": [{"type": "array", "minItems": 1, "items": _phase()},

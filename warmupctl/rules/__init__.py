@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from ..engine import Schedule
 from ..errors import WarmupctlError, suggest
-from . import basis, batch, coverage, decay, horizon, optimizer, shape, warmup_length
+from . import basis, batch, coverage, decay, horizon, optimizer, shape, update_size, warmup_length
 from ._core import (
     REGIME_WORDS,
     REGIMES,
@@ -30,7 +30,7 @@ from ._core import (
 #: every validate rule, family by family, in the order docs/rules.md lists them
 RULES: tuple[Rule, ...] = tuple(
     coverage.RULES + warmup_length.RULES + optimizer.RULES + horizon.RULES + decay.RULES
-    + shape.RULES + batch.RULES
+    + shape.RULES + batch.RULES + update_size.RULES
 )
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 #: the rules `recommend` applies
