@@ -294,8 +294,17 @@ def scalar_function(segs: list[Segment], total: int) -> tuple[str, Callable[[int
     lines = [
         "def lr_at(step: int) -> float:",
         '    """The learning rate of optimizer update ``step`` (0-based); after the last',
-        '    step of the run, the last rate."""',
-        f"    t = min(max(int(step), 0), {total - 1})",
+        '    step of the run, the last rate. A negative or fractional step is an error."""',
+        "    try:",
+        "        t = int(step)",
+        "    except (TypeError, ValueError, OverflowError):",
+        "        t = -1",
+        "    if t < 0 or t != step:",
+        "        raise ValueError(",
+        f'            f"a step is a whole number from 0 to {total - 1:,} (steps after '
+        f'{total - 1:,} hold "',
+        '            f"the last rate), got {step!r}")',
+        f"    t = min(t, {total - 1})",
     ]
     for k, seg in enumerate(segs):
         last = k == len(segs) - 1
@@ -311,6 +320,28 @@ def scalar_function(segs: list[Segment], total: int) -> tuple[str, Callable[[int
     scope: dict = {"math": math}
     exec(compile(src, "<warmupctl lr_at>", "exec"), scope)  # noqa: S102 - our own text
     return src, scope["lr_at"]
+
+
+def check_lines(total: int) -> list[str]:
+    """``_check_step(step)`` for the optax and keras files: the out-of-range rule of
+    docs/spec.md for a step given as a Python or NumPy number (a traced or device value is
+    not inspected, which would stall the device; it is clipped to ``0 … N−1``)."""
+    last = total - 1
+    return [
+        "", "",
+        "def _check_step(step):",
+        f'    """A negative or fractional step is an error (steps after {last:,} hold the last',
+        '    rate); a tensor or traced step is not inspected and is clipped to the run."""',
+        "    if isinstance(step, (int, float)) or type(step).__module__ == \"numpy\":",
+        "        try:",
+        "            bad = not (0 <= step == int(step))",
+        "        except (TypeError, ValueError, OverflowError):",
+        "            bad = True",
+        "        if bad:",
+        "            raise ValueError(",
+        f'                f"a step is a whole number from 0 to {last:,} (steps after {last:,} "',
+        '                f"hold the last rate), got {step!r}")',
+    ]
 
 
 def _range(seg: Segment) -> str:

@@ -238,6 +238,13 @@ def _header(schedule: Schedule) -> list[str]:
     lines += ["", "Usage:",
               "    optimizer = optax.adamw(learning_rate=schedule)",
               "",
+              "Parameter groups at other rates (a backbone under a head, say) keep their",
+              "ratio with optax.multi_transform and schedule_for(base_lr), which is",
+              "base_lr x schedule / PEAK_LR:",
+              "    optimizer = optax.multi_transform(",
+              "        {\"head\": optax.adamw(schedule),",
+              "         \"backbone\": optax.adamw(schedule_for(PEAK_LR / 10))}, param_labels)",
+              "",
               "Update k (the k-th optimizer.update, counting from 0) uses schedule(k), which is",
               "warmupctl's lr(k) (no lag).",
               "", *PRECISION, '"""']
@@ -250,7 +257,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
     head = ["", "import jax.numpy as jnp", "import optax", "",
             f"TOTAL_STEPS = {schedule.total_steps}", f"PEAK_LR = {num(_peak(schedule))}"]
     if kind == "call":
-        lines += head + ["", f"_schedule = {payload}"] + _as_float()
+        lines += head + ["", f"_schedule = {payload}"] + _as_float(schedule.total_steps)
         lines += _codegen.demo_lines(schedule)
         return _codegen.checked("\n".join(lines) + "\n")
     pcs: list[Piece] = payload
@@ -280,17 +287,29 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
             where = f"steps {pc.start:,}–{last:,}" if last > pc.start else f"step {pc.start:,}"
             lines += [_codegen.comment(f"{where}: {pc.comment}", "        "), f"        {name},"]
         lines += ["    ],", f"    boundaries={[pc.start for pc in pcs[1:]]!r},", ")"]
-    lines += _as_float()
+    lines += _as_float(schedule.total_steps)
     lines += _codegen.demo_lines(schedule)
     return _codegen.checked("\n".join(lines) + "\n")
 
 
-def _as_float() -> list[str]:
-    return ["", "", "def schedule(count):",
-            '    """The rate of update ``count`` (from 0). optax counts in int32, and an int32',
-            "    count would make jax compute in float32 even with jax_enable_x64; as a float",
-            '    (float64 under x64) the rates keep their precision."""',
-            "    return _schedule(jnp.asarray(count, dtype=jnp.result_type(float)))"]
+def _as_float(total: int) -> list[str]:
+    return [*_codegen.check_lines(total), "", "",
+            "def schedule(count):",
+            '    """The rate of update ``count`` (from 0); after the last update, the last rate.',
+            "    optax counts in int32, and an int32 count would make jax compute in float32",
+            '    even with jax_enable_x64; as a float (float64 under x64) the rates keep their',
+            '    precision."""',
+            "    _check_step(count)",
+            "    count = jnp.asarray(count, dtype=jnp.result_type(float))",
+            "    return _schedule(jnp.minimum(count, TOTAL_STEPS - 1))", "", "",
+            "def schedule_for(base_lr):",
+            '    """The schedule of a parameter group trained at base_lr instead of PEAK_LR',
+            "    (base_lr x schedule(k) / PEAK_LR), for optax.multi_transform; at PEAK_LR it is",
+            '    schedule itself."""',
+            "    if base_lr == PEAK_LR:",
+            "        return schedule",
+            "    ratio = base_lr / PEAK_LR",
+            "    return lambda count: schedule(count) * ratio"]
 
 
 def _peak(schedule: Schedule) -> float:

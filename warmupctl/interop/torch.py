@@ -15,8 +15,11 @@ The rate is computed in Python floats (float64): torch's schedulers keep ``param
 Python float, so the torch export is exact to 1e-12 like the configs.
 
 Step convention: the scheduler's constructor sets the rate for update 0 and ``scheduler.step()``
-after each ``optimizer.step()`` moves to the next update (no lag). ``make_scheduler`` sets each
-param group's ``lr`` (and ``initial_lr``) to the schedule's peak, the base every factor refers to.
+after each ``optimizer.step()`` moves to the next update (no lag). Every factor is relative to each
+param group's own ``lr`` (its ``initial_lr``): a group created at the schedule's peak follows the
+schedule, and groups at other rates keep their ratio to it, as with ``LambdaLR`` and HF's
+schedulers. (So ``CosineAnnealingLR`` is used only with ``eta_min=0``: its ``eta_min`` is one
+absolute rate for every group.)
 """
 
 from __future__ import annotations
@@ -90,6 +93,9 @@ def _child(ph: Phase, base: float, total: int, last: bool) -> tuple[Child | None
             return None, f"{note}: torch has no cosine warmup class"
         if ph.a != base:
             return None, f"{note}: CosineAnnealingLR starts at the optimizer's lr (the peak)"
+        if ph.b != 0:
+            return None, (f"{note}: CosineAnnealingLR's eta_min is one absolute rate for every "
+                          "param group, so groups at other rates would lose their ratio")
         return Child("CosineAnnealingLR", {"T_max": ph.length, "eta_min": ph.b},
                      ph.start, stop, note), None
     if ph.shape == "polynomial" and ph.b == 0 and ph.a == base:
@@ -319,9 +325,13 @@ def _header(schedule: Schedule, how: str) -> list[str]:
         "        optimizer.zero_grad()",
         "",
         "Update k (the k-th optimizer.step(), counting from 0) uses warmupctl's lr(k): the",
-        "scheduler sets the rate of update 0 when it is created (no lag). make_scheduler sets",
-        "every param group's lr to PEAK_LR; the rates equal warmupctl's to 1e-12 (relative) at",
-        "every step (checked when this file was written).",
+        "scheduler sets the rate of update 0 when it is created (no lag); after the last",
+        "update the rate holds. The rates equal warmupctl's to 1e-12 (relative) at every step",
+        "(checked when this file was written).",
+        "",
+        "Param groups keep their own rates, as with torch's and HF's schedulers: a group",
+        "created with lr=PEAK_LR follows the schedule, and a group created with lr=r gets",
+        "r x lr(k) / PEAK_LR (e.g. a backbone at a tenth of the head's rate stays at a tenth).",
         '"""',
     ]
     return lines
@@ -364,10 +374,9 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
         lines += ["", "import torch", "from torch.optim.lr_scheduler import " + ", ".join(classes),
                   "", f"TOTAL_STEPS = {N}", f"PEAK_LR = {num(base)}", "", "",
                   "def make_scheduler(optimizer: torch.optim.Optimizer):",
-                  '    """The schedule as torch classes (every factor is relative to PEAK_LR)."""',
-                  "    for group in optimizer.param_groups:",
-                  "        group[\"lr\"] = PEAK_LR",
-                  "        group[\"initial_lr\"] = PEAK_LR"]
+                  '    """The schedule as torch classes. Every factor is relative to each param',
+                  "    group's own lr: a group created with lr=PEAK_LR follows the schedule, the",
+                  '    others keep their ratio to it."""']
 
         def call(c: Child, indent: str) -> list[str]:
             args = ", ".join(f"{k}={_py(v)}" for k, v in c.kwargs.items())
@@ -395,11 +404,9 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
     lines += [
         "", "",
         "def make_scheduler(optimizer: torch.optim.Optimizer):",
-        '    """A LambdaLR giving update k the rate lr_at(k) (every param group\'s lr is set to',
-        '    PEAK_LR, and LambdaLR multiplies it by lr_at(k) / PEAK_LR)."""',
-        "    for group in optimizer.param_groups:",
-        "        group[\"lr\"] = PEAK_LR",
-        "        group[\"initial_lr\"] = PEAK_LR",
+        '    """A LambdaLR multiplying each param group\'s own lr by lr_at(k) / PEAK_LR: a',
+        "    group created with lr=PEAK_LR gets lr_at(k), the others keep their ratio to it",
+        '    (as with any LambdaLR and HF\'s schedulers)."""',
         "    return torch.optim.lr_scheduler.LambdaLR(",
         "        optimizer, lambda step: lr_at(step) / PEAK_LR)",
     ]
