@@ -11,7 +11,8 @@ step *after* each boundary, so the boundaries are written one step early) — an
 ``LearningRateSchedule`` subclass with the engine's closed form in ``keras.ops``. Each choice is
 checked at every step against a float64 replica of the Keras code
 (``keras/src/optimizers/schedules/learning_rate_schedule.py``, Keras 3.15); the closed form always
-fits, so this target never refuses.
+fits, so this target refuses only restarts with more than 64 cycles whose cycle index would need a
+float division under jit (``_codegen.xla_refusal``).
 
 Precision: Keras computes schedules in ``keras.config.floatx()`` — float32 by default, where the
 rates agree with warmupctl's to within 1e-6 × the peak; with ``keras.config.set_floatx("float64")``
@@ -39,7 +40,7 @@ PRECISION = [
 
 
 def refusal(schedule: Schedule) -> str | None:
-    return None
+    return _codegen.restart_refusal(schedule) or _codegen.xla_refusal(schedule, "keras")
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,8 +170,8 @@ def _header(schedule: Schedule) -> list[str]:
     lines += ["", "Usage (any Keras 3 backend; e.g. KERAS_BACKEND=jax or torch):",
               "    optimizer = keras.optimizers.AdamW(learning_rate=schedule)", "",
               "Variables trained at another rate r (a backbone under a head, say) get their own",
-              "optimizer with the schedule scaled to r: learning_rate=" + f"{_class_name(schedule)}"
-              + "(base_lr=r),", "which gives r x lr(k) / PEAK_LR.", "",
+              "optimizer with the schedule scaled to r: learning_rate=type(schedule)(base_lr=r),",
+              "which gives r x lr(k) / PEAK_LR.", "",
               "Update k (optimizer.iterations == k, counting from 0) uses schedule(k), which is",
               "warmupctl's lr(k) (no lag). With gradient_accumulation_steps the schedule sees",
               "micro-steps: export the schedule in micro-steps then.", "", *PRECISION, '"""']
@@ -216,6 +217,11 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
                   '    """max(value, floor), keeping value\'s dtype (ops.maximum can fall back',
                   '    to float32)."""',
                   "    return ops.where(value > floor, value, ops.cast(floor, value.dtype))"]
+    if any("FLOORDIV(" in line for seg in segs for line in seg.body):
+        lines += ["", "", "def _floordiv(x, c):",
+                  '    """floor(x / c) as the tensor\'s own // (keeps float64; ops.floor_divide',
+                  '    can fall back to float32)."""',
+                  "    return x // c"]
     lines += _codegen.check_lines(N)
     names: list[str | None] = []
     for i, seg in enumerate(segs):

@@ -10,7 +10,8 @@ one function per phase — ``linear_schedule``, ``cosine_decay_schedule``, ``pol
 ``optax.join_schedules``. A phase that no optax function reproduces becomes a small ``jax.numpy``
 function with the engine's formula. Each choice is checked against warmupctl at every step with a
 float64 replica of the optax code (``_schedule.py``, optax 0.2.8), so the target never refuses a
-schedule that fits in optax's int32 step counter.
+schedule that fits in optax's int32 step counter, but restarts with more than 64 cycles whose
+cycle index would need a float division under jit (``_codegen.xla_refusal``).
 
 Precision: jax computes in float32 unless ``jax_enable_x64`` is on. With x64 the rates agree with
 warmupctl's to 1e-12 relative (XLA's ``cos`` and its ``x · (1/c)`` for ``x / c`` differ from
@@ -46,7 +47,7 @@ def refusal(schedule: Schedule) -> str | None:
         return (f"optax cannot run {schedule.total_steps:,} updates: its step count is an int32 "
                 f"(optax.safe_int32_increment stops at {INT32_MAX:,}). Exact formats for this "
                 "schedule: torch, keras and the json/csv/npy tables")
-    return None
+    return _codegen.restart_refusal(schedule) or _codegen.xla_refusal(schedule, "optax")
 
 
 # --------------------------------------------------------------------------------------------

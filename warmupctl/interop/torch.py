@@ -9,7 +9,8 @@ Two ways of writing a schedule, the first that is exact wins:
    recursion in Python, operation for operation, and the file is only written this way when the
    replica stays within 1e-12 of warmupctl at every step.
 2. **A closed form** — ``LambdaLR`` over ``lr_at(step)``, the engine's formulas in plain Python
-   (``math`` only), checked at every step. Always possible, so this target never refuses.
+   (``math`` only), checked at every step. Always possible, so this target never refuses (but
+   a growing restart period with more cycles than a file tabulates, ``_codegen.TABLE_CYCLES``).
 
 The rate is computed in Python floats (float64): torch's schedulers keep ``param_group["lr"]`` as a
 Python float, so the torch export is exact to 1e-12 like the configs.
@@ -49,7 +50,9 @@ SCALAR_CHECK_LIMIT = 2_000_000
 
 
 def refusal(schedule: Schedule) -> str | None:
-    return None  # a closed-form LambdaLR reproduces every schedule
+    # a closed-form LambdaLR reproduces every schedule, but a growing restart period with more
+    # cycles than a file tabulates
+    return _codegen.restart_refusal(schedule)
 
 
 # --------------------------------------------------------------------------------------------
