@@ -18,8 +18,10 @@ generated code against the schedule at every step before writing it.
 from __future__ import annotations
 
 import ast
+import io
 import math
 import re
+import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -606,3 +608,68 @@ def checked(source: str) -> str:
     except (SyntaxError, ValueError) as exc:
         raise GeneratedCodeError(f"bug: the generated code does not parse ({exc})") from None
     return source
+
+
+# --------------------------------------------------------------------------------------------
+# Float literals without noise
+# --------------------------------------------------------------------------------------------
+
+#: a literal with more significant digits than this is rewritten when an exact product exists
+NOISY_DIGITS = 12
+#: at most this many significant digits in each factor of the rewritten product
+SHORT_DIGITS = 8
+
+
+def _digits(text: str) -> int:
+    mantissa = text.lower().split("e")[0].replace(".", "").replace("-", "").lstrip("0")
+    return len(mantissa)
+
+
+def _short(x: float) -> str | None:
+    """The shortest repr of a float within one rounding of ``x`` with few digits, or None."""
+    for k in range(1, SHORT_DIGITS + 1):
+        y = float(f"{x:.{k}g}")
+        if y != 0 and abs(y - x) <= 4e-16 * abs(x):
+            return num(y)
+    return None
+
+
+def exact_literal(text: str, bases: list[float]) -> str:
+    """``text`` (a float literal) or, when it is noise such as ``2.9999999999999997e-05`` (10 %
+    of 3e-4, computed as the engine does), a product of two short literals that Python
+    evaluates to the *same* float bit for bit: ``(0.0003 * 0.1)``."""
+    if _digits(text) <= NOISY_DIGITS:
+        return text
+    x = float(text)
+    for base in bases:
+        if base == 0 or base == x:
+            continue
+        f = _short(x / base)
+        if f is not None and base * float(f) == x:
+            return f"({num(base)} * {f})"
+    return text
+
+
+def tidy_literals(source: str, schedule: Schedule) -> str:
+    """``source`` with every noisy float literal in code (not in comments or strings) written
+    as an exact product of the schedule's peak and a short factor (:func:`exact_literal`); the
+    value of every literal, and so every rate, stays the same float."""
+    peak = max(max(ph.a, ph.b) for ph in schedule.phases)
+    bases = [peak] + sorted({max(ph.a, ph.b) for ph in schedule.phases} - {peak})
+    bases = [b for b in bases if _digits(num(b)) <= SHORT_DIGITS]
+    lines = source.split("\n")
+    edits: list[tuple[int, int, int, str]] = []
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type != tokenize.NUMBER or not any(c in tok.string for c in ".eE"):
+            continue
+        new = exact_literal(tok.string, bases)
+        if new != tok.string and tok.start[0] == tok.end[0]:
+            edits.append((tok.start[0] - 1, tok.start[1], tok.end[1], new))
+    for row, a, b, new in reversed(edits):
+        lines[row] = lines[row][:a] + new + lines[row][b:]
+    return "\n".join(lines)
+
+
+def finish(source: str, schedule: Schedule) -> str:
+    """A generated file's final text: noisy literals tidied, then checked to parse."""
+    return checked(tidy_literals(checked(source), schedule))

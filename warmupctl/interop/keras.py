@@ -208,7 +208,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
             "", "    def get_config(self):", "        return {\"base_lr\": self.base_lr}", "", "",
             f"schedule = {cls}()"]
         lines += _codegen.demo_lines(schedule)
-        return _codegen.checked("\n".join(lines) + "\n")
+        return _codegen.finish("\n".join(lines) + "\n", schedule)
     segs: list[_codegen.Segment] = payload
     lines += ["", "import math", "", "import keras", "from keras import ops", "",
               f"TOTAL_STEPS = {N}", f"PEAK_LR = {num(peak)}"]
@@ -267,4 +267,4 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
               "        return {\"base_lr\": self.base_lr}", "", "",
               f"schedule = {cls}()"]
     lines += _codegen.demo_lines(schedule)
-    return _codegen.checked("\n".join(lines) + "\n")
+    return _codegen.finish("\n".join(lines) + "\n", schedule)

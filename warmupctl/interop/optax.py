@@ -260,7 +260,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
     if kind == "call":
         lines += head + ["", f"_schedule = {payload}"] + _as_float(schedule.total_steps)
         lines += _codegen.demo_lines(schedule)
-        return _codegen.checked("\n".join(lines) + "\n")
+        return _codegen.finish("\n".join(lines) + "\n", schedule)
     pcs: list[Piece] = payload
     lines += head
     names: list[str] = []
@@ -290,7 +290,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
         lines += ["    ],", f"    boundaries={[pc.start for pc in pcs[1:]]!r},", ")"]
     lines += _as_float(schedule.total_steps)
     lines += _codegen.demo_lines(schedule)
-    return _codegen.checked("\n".join(lines) + "\n")
+    return _codegen.finish("\n".join(lines) + "\n", schedule)
 
 
 def _as_float(total: int) -> list[str]:

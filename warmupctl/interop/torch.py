@@ -398,7 +398,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
             lines += ["        ],", f"        milestones={[c.start for c in children[1:]]!r},",
                       "    )"]
         lines += _demo(schedule, False)
-        return _codegen.checked("\n".join(lines) + "\n")
+        return _codegen.finish("\n".join(lines) + "\n", schedule)
     _, segs, src = candidate.config
     lines = _header(schedule, "closed form for LambdaLR")
     lines += ["", "import math", "", "import torch", "", f"TOTAL_STEPS = {N}",
@@ -414,7 +414,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
         "        optimizer, lambda step: lr_at(step) / PEAK_LR)",
     ]
     lines += _demo(schedule, True)
-    return _codegen.checked("\n".join(lines) + "\n")
+    return _codegen.finish("\n".join(lines) + "\n", schedule)
 
 
 def _peak(schedule: Schedule) -> float:
