@@ -75,7 +75,8 @@ def _factor(rate: float, base: float) -> float:
     return tidy(rate / base)
 
 
-def _child(ph: Phase, base: float, total: int, last: bool) -> tuple[Child | None, str | None]:
+def _child(ph: Phase, base: float, total: int, last: bool,
+           groups: bool = False) -> tuple[Child | None, str | None]:
     stop = min(ph.end, total)
     note = describe_phase(ph)
     if ph.params.get("skip_zero"):
@@ -96,7 +97,7 @@ def _child(ph: Phase, base: float, total: int, last: bool) -> tuple[Child | None
             return None, f"{note}: torch has no cosine warmup class"
         if ph.a != base:
             return None, f"{note}: CosineAnnealingLR starts at the optimizer's lr (the peak)"
-        if ph.b != 0:
+        if groups and ph.b != 0:
             return None, (f"{note}: CosineAnnealingLR's eta_min is one absolute rate for every "
                           "param group, so groups at other rates would lose their ratio")
         return Child("CosineAnnealingLR", {"T_max": ph.length, "eta_min": ph.b},
@@ -122,9 +123,11 @@ def _child(ph: Phase, base: float, total: int, last: bool) -> tuple[Child | None
 HOLDS = ("LinearLR", "PolynomialLR", "MultiStepLR")
 
 
-def builtin_children(schedule: Schedule) -> tuple[list[Child], list[str]]:
+def builtin_children(schedule: Schedule, groups: bool = False
+                     ) -> tuple[list[Child], list[str]]:
     """The per-phase classes (merged with a following hold where the class holds by itself),
-    or the reasons some phase has none."""
+    or the reasons some phase has none. ``groups``: only classes that keep the ratios of param
+    groups at other rates (the -f torch file; a DeepSpeed config block has one rate)."""
     base = max(max(ph.a, ph.b) for ph in schedule.phases)
     children: list[Child] = []
     problems: list[str] = []
@@ -135,7 +138,7 @@ def builtin_children(schedule: Schedule) -> tuple[list[Child], list[str]]:
             children[-1].stop = min(ph.end, schedule.total_steps)
             children[-1].comment += f", then holds {num(ph.a)}"
             continue
-        child, why = _child(ph, base, schedule.total_steps, i == len(phases) - 1)
+        child, why = _child(ph, base, schedule.total_steps, i == len(phases) - 1, groups)
         if child is None:
             problems.append(why or describe_phase(ph))
         else:
@@ -268,7 +271,7 @@ def replica(children: list[Child], base: float, n: int) -> np.ndarray:
 
 def candidates(schedule: Schedule) -> list[Candidate]:
     out: list[Candidate] = []
-    children, problems = builtin_children(schedule)
+    children, problems = builtin_children(schedule, groups=True)
     base = max(max(ph.a, ph.b) for ph in schedule.phases)
     if not problems:
         cache: dict[str, np.ndarray] = {}
