@@ -41,7 +41,8 @@ def test_schedule_lr_holds_after_the_end_and_refuses_negative_or_fractional(s):
     for k in PAST:
         assert s.lr(k) == last(s)  # IndexError on the old code
     assert s.lr(np.int64(100)) == last(s) and s.lr(np.uint64(2**63 + 5)) == last(s)
-    assert s.lr(99.0) == last(s)
+    assert s.lr(99.0) == last(s) and s.lr(np.array(100)) == last(s)
+    assert s.lr(np.array(5)) == s.lr(5) == s.at(np.array([5]))[0]
     np.testing.assert_array_equal(s.lr(np.array([0, 99, 100, 10**12])),
                                   [0.0, last(s), last(s), last(s)])
     for bad in [*BAD, "3", None, True]:

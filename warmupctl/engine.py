@@ -418,6 +418,8 @@ class Schedule:
         """``step`` as int64 step(s) clipped to ``N − 1`` (the rule of :meth:`lr`)."""
         last = self.total_steps - 1
         if np.ndim(step) == 0:
+            if isinstance(step, np.ndarray):
+                step = step.item()
             if isinstance(step, (int, np.integer)) and not isinstance(step, (bool, np.bool_)):
                 if step >= 0:
                     return np.int64(min(int(step), last))
