@@ -50,9 +50,13 @@ def test_torch_scheduler_follows_the_schedule(torch, name):
 
     s = warmupctl.load(name)
     n = min(s.total_steps, 20_000)
-    got, _, sched = record(torch, lambda opt: wt.scheduler(s, opt), n)
+    got, _, sched = record(torch, lambda opt: wt.scheduler(s, opt), n, lrs=(s.peak_lr,))
     assert isinstance(sched, torch.optim.lr_scheduler.LambdaLR)
     np.testing.assert_allclose(got[:, 0], s.window(0, n), rtol=RTOL, atol=0)
+    # relative=False: every group is set to the peak first, whatever it was created with
+    got, _, _ = record(torch, lambda opt: wt.scheduler(s, opt, relative=False), n,
+                       lrs=(0.5, 1e-7))
+    np.testing.assert_allclose(got, np.stack([s.window(0, n)] * 2, axis=1), rtol=RTOL, atol=0)
 
 
 def test_torch_scheduler_crosses_blocks_and_holds_past_the_end(torch):

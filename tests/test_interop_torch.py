@@ -30,9 +30,10 @@ def load_file(text: str) -> dict:
     return ns
 
 
-def torch_curve(ns: dict, n: int, lr: float = 0.123) -> np.ndarray:
+def torch_curve(ns: dict, n: int, lr: float | None = None) -> np.ndarray:
+    """The rates of a one-group optimizer created at ``lr`` (default: the file's PEAK_LR)."""
     param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=lr)  # make_scheduler sets the peak itself
+    opt = torch.optim.SGD([param], lr=ns.get("PEAK_LR", 1e-3) if lr is None else lr)
     sched = ns["make_scheduler"](opt)
     out = step_through(opt, sched, n)
     return out
@@ -46,7 +47,7 @@ SPECS = {
     "warmup-from-10%": ({"total": 3000, "peak_lr": 1e-3,
                          "warmup": {"shape": "linear", "length": 100, "start_lr": "10%"},
                          "decay": {"shape": "cosine", "final_lr": "10%", "length": 2000}},
-                        "SequentialLR"),
+                        "LambdaLR"),  # CosineAnnealingLR's absolute eta_min breaks group ratios
     "constant-warmup-exponential": ({"total": 3000, "peak_lr": 1e-3,
                                      "warmup": {"shape": "constant", "length": 100,
                                                 "start_lr": "1%"},
@@ -131,13 +132,13 @@ def test_state_dict_round_trip():
     s = warmupctl.load("llmc-gpt2-124m")
     ns = load_file(interop.export(s, "torch").text)
     param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=1.0)
+    opt = torch.optim.SGD([param], lr=ns["PEAK_LR"])
     sched = ns["make_scheduler"](opt)
     for _ in range(1234):
         opt.step()
         sched.step()
     state = sched.state_dict()
-    opt2 = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    opt2 = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=ns["PEAK_LR"])
     sched2 = ns["make_scheduler"](opt2)
     sched2.load_state_dict(state)
     opt2.param_groups[0]["lr"] = sched2.get_last_lr()[0]

@@ -424,10 +424,48 @@ class Schedule:
         return self.window(0, self.total_steps)
 
     def lr(self, step: Any) -> Any:
-        """The rate at ``step`` (an int gives a float; an array gives an array)."""
+        """The rate at ``step`` (an int gives a float; an array gives an array).
+
+        Out of range (docs/spec.md, step convention): a step ≥ N holds the last rate,
+        ``lr(N − 1)`` — a training loop calls ``scheduler.step()`` once more after its last
+        update; a negative or non-integer step raises ValueError naming the valid range."""
+        t = self._steps(step)
+        if np.ndim(t) == 0:
+            return float(self.at(np.array([int(t)]))[0])
+        return self.at(t)
+
+    def _steps(self, step: Any) -> Any:
+        """``step`` as int64 step(s) clipped to ``N − 1`` (the rule of :meth:`lr`)."""
+        last = self.total_steps - 1
         if np.ndim(step) == 0:
-            return float(self.at(np.array([int(step)]))[0])
-        return self.at(np.asarray(step))
+            if isinstance(step, np.ndarray):
+                step = step.item()
+            if isinstance(step, (int, np.integer)) and not isinstance(step, (bool, np.bool_)):
+                if step >= 0:
+                    return np.int64(min(int(step), last))
+            elif isinstance(step, (float, np.floating)) and math.isfinite(step) \
+                    and step >= 0 and float(step).is_integer():
+                return np.int64(min(float(step), float(last)))
+            shown = repr(step)
+            shown = shown if len(shown) <= 80 else shown[:79] + "…"
+            raise ValueError(f"a step is a whole number from 0 to {last:,} (steps after "
+                             f"{last:,} hold the last rate), got {shown}")
+        try:
+            arr = np.asarray(step)
+            ok = arr.dtype.kind in "iu" or (arr.dtype.kind == "f" and bool(
+                np.all(np.isfinite(arr)) and np.all(arr == np.floor(arr))))
+            ok = ok and not (arr.size and (arr < 0).any())
+        except (TypeError, ValueError):  # pragma: no cover - np.asarray of an odd object
+            ok = False
+        if not ok:
+            raise ValueError(f"steps are whole numbers from 0 to {last:,} (steps after "
+                             f"{last:,} hold the last rate): got a negative, fractional or "
+                             "non-numeric step")
+        if arr.dtype.kind == "f":
+            arr = np.minimum(arr, float(last))
+        elif arr.dtype.kind == "u":
+            arr = np.minimum(arr, np.uint64(last))
+        return np.minimum(arr.astype(np.int64), last)
 
     def sampled_steps(self, every: int = 1) -> Iterator[IntArray]:
         """Chunks of the steps ``0, K, 2K, …`` below N, then ``N − 1`` if the stride misses it,

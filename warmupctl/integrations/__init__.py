@@ -16,7 +16,8 @@ on how many phases the schedule has:
 * optax and keras precompute the whole curve once (``N`` float64 values, cast to the framework's
   float type) and index it with the step, which is what makes them jit/graph-compatible.
 
-Steps past the end of the run get the last rate.
+Steps past the end of the run get the last rate; a negative step raises ValueError (docs/spec.md).
+Param groups keep their ratios (torch), or get a `base_lr` (optax, keras).
 """
 
 __all__ = ["keras", "optax", "torch"]

@@ -53,3 +53,26 @@ def from_dict(data: Mapping[str, Any]) -> Schedule:
                             float(item["a"]), float(item["b"]), MappingProxyType(params),
                             str(item.get("role", "phase"))))
     return Schedule(int(data["total_steps"]), phases, name=data.get("name"))
+
+
+def peak(schedule: Schedule) -> float:
+    """The highest rate of the schedule's formulas: the base every ratio refers to."""
+    return max(max(ph.a, ph.b) for ph in schedule.phases)
+
+
+def check_step(step: Any, total: int) -> None:
+    """The out-of-range rule (docs/spec.md) for a step given as a Python or NumPy number: a
+    negative or fractional step raises ValueError. Tensors and traced values are not inspected
+    (that would stall the device); the adapters clip them to the run."""
+    if not (isinstance(step, (int, float)) or type(step).__module__ == "numpy"):
+        return
+    try:
+        arr = np.asarray(step, dtype=np.float64)
+        bad = bool(np.any(~np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)))
+    except (TypeError, ValueError):
+        bad = True
+    if bad:
+        shown = repr(step)
+        shown = shown if len(shown) <= 80 else shown[:79] + "…"
+        raise ValueError(f"a step is a whole number from 0 to {total - 1:,} (steps after "
+                         f"{total - 1:,} hold the last rate), got {shown}")

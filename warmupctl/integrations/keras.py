@@ -10,6 +10,11 @@ Keras calls the schedule with ``optimizer.iterations`` (0 for the first update):
 ``keras.config.floatx()`` (float32 by default: warmupctl's rates rounded to float32; with
 ``set_floatx("float64")`` exactly warmupctl's). ``get_config()`` stores the schedule's phases, so
 a saved model reloads with the same curve.
+
+**Parameter groups.** A Keras optimizer has one rate; variables that train at another rate get
+their own optimizer with ``schedule(s, base_lr=r)``, which gives ``r × lr(k) / peak`` (``r`` equal
+to the peak, or None, is the schedule itself). Out of range (docs/spec.md): steps after the
+last hold the last rate; a negative or fractional step given as a number raises ValueError.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Schedule
-from ._table import from_dict, table, to_dict
+from ._table import check_step, from_dict, peak, table, to_dict
 
 _CLASS: Any = None
 
@@ -33,27 +38,32 @@ def _schedule_class():
     class WarmupctlSchedule(keras.optimizers.schedules.LearningRateSchedule):
         """warmupctl's rate for each step, looked up in a precomputed table."""
 
-        def __init__(self, schedule: dict[str, Any]) -> None:
+        def __init__(self, schedule: dict[str, Any], base_lr: float | None = None) -> None:
             super().__init__()
             self.schedule = dict(schedule)
+            self.base_lr = base_lr
             s = from_dict(self.schedule)
             self.total_steps = s.total_steps
             self._values = table(s)
+            if base_lr is not None and float(base_lr) != peak(s):
+                self._values = self._values * (float(base_lr) / peak(s))
             self._table = None
 
         def __call__(self, step):
+            check_step(step, self.total_steps)
             if self._table is None:
                 self._table = ops.convert_to_tensor(self._values, dtype=keras.config.floatx())
             index = ops.clip(ops.cast(step, "int32"), 0, self.total_steps - 1)
             return ops.take(self._table, index)
 
         def get_config(self) -> dict[str, Any]:
-            return {"schedule": self.schedule}
+            return {"schedule": self.schedule, "base_lr": self.base_lr}
 
     _CLASS = WarmupctlSchedule
     return _CLASS
 
 
-def schedule(s: Schedule):
-    """A ``keras.optimizers.schedules.LearningRateSchedule`` following ``s``."""
-    return _schedule_class()(to_dict(s))
+def schedule(s: Schedule, base_lr: float | None = None):
+    """A ``keras.optimizers.schedules.LearningRateSchedule`` following ``s`` (with
+    ``base_lr``: ``base_lr × lr(k) / peak``)."""
+    return _schedule_class()(to_dict(s), base_lr)

@@ -13,6 +13,15 @@ outside it computes the block that holds it (so resuming at any step costs one b
 of a step is the same for a one-phase and a fifty-phase schedule, and memory stays at one block
 whatever the run length. ``benchmarks/bench_adapters.py`` compares it with HF's schedulers.
 
+**Param groups keep their own rates** (as with any ``LambdaLR`` and HF's schedulers): the lambda
+returns ``lr(k) / peak``, and LambdaLR multiplies each group's own initial ``lr`` by it. A group
+created with ``lr`` equal to the schedule's peak follows ``schedule.lr(k)``; a group at a tenth of
+it (a backbone under a head, say) gets a tenth of every rate. ``relative=False`` sets every
+group to the peak first (every group then follows the schedule itself).
+
+Out of range (docs/spec.md): a step after the last holds the last rate; a negative step raises
+ValueError.
+
 The lambda is a plain function, so ``LambdaLR.state_dict()`` does not pickle the schedule: a
 checkpoint holds only the step counter, and ``load_state_dict`` on a scheduler built the same way
 resumes exactly.
@@ -35,9 +44,10 @@ def lambda_of(schedule: Schedule, base: float):
     state: list[Any] = [-1, []]  # block start, block factors (Python floats)
 
     def factor(step: int) -> float:
+        if step < 0:
+            raise ValueError(f"a step is a whole number from 0 to {n - 1:,} (steps after "
+                             f"{n - 1:,} hold the last rate), got {step!r}")
         t = step if step < n else n - 1
-        if t < 0:
-            t = 0
         start = state[0]
         if not (0 <= t - start < BLOCK) or start < 0:
             start = (t // BLOCK) * BLOCK
@@ -49,14 +59,15 @@ def lambda_of(schedule: Schedule, base: float):
     return factor
 
 
-def scheduler(schedule: Schedule, optimizer: Any, *, relative: bool = False,
+def scheduler(schedule: Schedule, optimizer: Any, *, relative: bool = True,
               last_epoch: int = -1):
     """A ``torch.optim.lr_scheduler.LambdaLR`` giving ``optimizer`` the schedule's rates.
 
-    By default every param group gets exactly ``schedule.lr(k)``: each group's ``lr`` (and
-    ``initial_lr``) is set to the schedule's peak and the lambda returns ``lr(k) / peak``
-    (equal to ``lr(k)`` within one rounding). With ``relative=True`` the groups keep their own
-    ``lr`` and each is multiplied by ``lr(k) / peak`` (per-group learning-rate ratios).
+    By default (``relative=True``) every param group keeps its own ``lr`` as its base and gets
+    ``base × lr(k) / peak``: a group whose ``lr`` is the schedule's peak follows ``lr(k)``
+    (within one rounding), and groups at other rates keep their ratios to it, as with torch's
+    ``LambdaLR`` and HF's schedulers. With ``relative=False`` each group's ``lr`` (and
+    ``initial_lr``) is first set to the peak, so every group follows ``lr(k)``.
     ``last_epoch`` is LambdaLR's, for resuming without a state dict.
     """
     import torch  # noqa: F401 - the optional dependency, only here

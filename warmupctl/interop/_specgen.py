@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import SpecError, WarmupctlError
+from ..textsafe import visible
 from ._common import Deviation, Simulator, tidy
 
 TOP_ORDER = ("name", "description", "source", "note", "total", "peak_lr", "warmup", "decay",
@@ -60,7 +62,8 @@ def scalar(value: Any) -> str:
             text = f"{mantissa}.0e{exp}"
         return text
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                                json.dumps(value, ensure_ascii=False))
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(scalar(v) for v in value) + "]"
     if isinstance(value, Mapping):
@@ -68,8 +71,20 @@ def scalar(value: Any) -> str:
     raise TypeError(type(value).__name__)  # pragma: no cover
 
 
+#: characters JSON leaves as they are but YAML refuses in a stream (DEL, C1, surrogates,
+#: U+FEFF/U+FFFE/U+FFFF) or reads as a line break (NEL, U+2028, U+2029): written as \\uXXXX
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
+def comment_line(text: str) -> str:
+    """A header line as one YAML comment: a file name or any other text with line breaks or
+    control characters cannot end the comment and start a key (textsafe.visible)."""
+    safe = visible(text).translate({0x2028: "\\u2028", 0x2029: "\\u2029", 0xFEFF: "\\ufeff"})
+    return f"# {safe}" if safe else "#"
+
+
 def to_yaml(spec: Mapping[str, Any], header: list[str] | None = None) -> str:
-    lines = [f"# {h}" if h else "#" for h in (header or [])]
+    lines = [comment_line(h) for h in (header or [])]
     keys = [k for k in TOP_ORDER if k in spec] + [k for k in spec if k not in TOP_ORDER]
     for key in keys:
         value = spec[key]

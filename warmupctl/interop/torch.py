@@ -9,14 +9,18 @@ Two ways of writing a schedule, the first that is exact wins:
    recursion in Python, operation for operation, and the file is only written this way when the
    replica stays within 1e-12 of warmupctl at every step.
 2. **A closed form** — ``LambdaLR`` over ``lr_at(step)``, the engine's formulas in plain Python
-   (``math`` only), checked at every step. Always possible, so this target never refuses.
+   (``math`` only), checked at every step. Always possible, so this target never refuses (but
+   a growing restart period with more cycles than a file tabulates, ``_codegen.TABLE_CYCLES``).
 
 The rate is computed in Python floats (float64): torch's schedulers keep ``param_group["lr"]`` as a
 Python float, so the torch export is exact to 1e-12 like the configs.
 
 Step convention: the scheduler's constructor sets the rate for update 0 and ``scheduler.step()``
-after each ``optimizer.step()`` moves to the next update (no lag). ``make_scheduler`` sets each
-param group's ``lr`` (and ``initial_lr``) to the schedule's peak, the base every factor refers to.
+after each ``optimizer.step()`` moves to the next update (no lag). Every factor is relative to each
+param group's own ``lr`` (its ``initial_lr``): a group created at the schedule's peak follows the
+schedule, and groups at other rates keep their ratio to it, as with ``LambdaLR`` and HF's
+schedulers. (So ``CosineAnnealingLR`` is used only with ``eta_min=0``: its ``eta_min`` is one
+absolute rate for every group.)
 """
 
 from __future__ import annotations
@@ -36,10 +40,8 @@ from ._common import (
     Candidate,
     describe_phase,
     num,
-    outline,
     relative_error,
     tidy,
-    title,
 )
 
 #: the scalar closed form is checked in full up to this many steps (above: every step with the
@@ -48,7 +50,9 @@ SCALAR_CHECK_LIMIT = 2_000_000
 
 
 def refusal(schedule: Schedule) -> str | None:
-    return None  # a closed-form LambdaLR reproduces every schedule
+    # a closed-form LambdaLR reproduces every schedule, but a growing restart period with more
+    # cycles than a file tabulates
+    return _codegen.restart_refusal(schedule)
 
 
 # --------------------------------------------------------------------------------------------
@@ -71,7 +75,8 @@ def _factor(rate: float, base: float) -> float:
     return tidy(rate / base)
 
 
-def _child(ph: Phase, base: float, total: int, last: bool) -> tuple[Child | None, str | None]:
+def _child(ph: Phase, base: float, total: int, last: bool,
+           groups: bool = False) -> tuple[Child | None, str | None]:
     stop = min(ph.end, total)
     note = describe_phase(ph)
     if ph.params.get("skip_zero"):
@@ -92,6 +97,9 @@ def _child(ph: Phase, base: float, total: int, last: bool) -> tuple[Child | None
             return None, f"{note}: torch has no cosine warmup class"
         if ph.a != base:
             return None, f"{note}: CosineAnnealingLR starts at the optimizer's lr (the peak)"
+        if groups and ph.b != 0:
+            return None, (f"{note}: CosineAnnealingLR's eta_min is one absolute rate for every "
+                          "param group, so groups at other rates would lose their ratio")
         return Child("CosineAnnealingLR", {"T_max": ph.length, "eta_min": ph.b},
                      ph.start, stop, note), None
     if ph.shape == "polynomial" and ph.b == 0 and ph.a == base:
@@ -115,9 +123,11 @@ def _child(ph: Phase, base: float, total: int, last: bool) -> tuple[Child | None
 HOLDS = ("LinearLR", "PolynomialLR", "MultiStepLR")
 
 
-def builtin_children(schedule: Schedule) -> tuple[list[Child], list[str]]:
+def builtin_children(schedule: Schedule, groups: bool = False
+                     ) -> tuple[list[Child], list[str]]:
     """The per-phase classes (merged with a following hold where the class holds by itself),
-    or the reasons some phase has none."""
+    or the reasons some phase has none. ``groups``: only classes that keep the ratios of param
+    groups at other rates (the -f torch file; a DeepSpeed config block has one rate)."""
     base = max(max(ph.a, ph.b) for ph in schedule.phases)
     children: list[Child] = []
     problems: list[str] = []
@@ -128,7 +138,7 @@ def builtin_children(schedule: Schedule) -> tuple[list[Child], list[str]]:
             children[-1].stop = min(ph.end, schedule.total_steps)
             children[-1].comment += f", then holds {num(ph.a)}"
             continue
-        child, why = _child(ph, base, schedule.total_steps, i == len(phases) - 1)
+        child, why = _child(ph, base, schedule.total_steps, i == len(phases) - 1, groups)
         if child is None:
             problems.append(why or describe_phase(ph))
         else:
@@ -261,7 +271,7 @@ def replica(children: list[Child], base: float, n: int) -> np.ndarray:
 
 def candidates(schedule: Schedule) -> list[Candidate]:
     out: list[Candidate] = []
-    children, problems = builtin_children(schedule)
+    children, problems = builtin_children(schedule, groups=True)
     base = max(max(ph.a, ph.b) for ph in schedule.phases)
     if not problems:
         cache: dict[str, np.ndarray] = {}
@@ -307,13 +317,9 @@ def closed_form_candidate(schedule: Schedule, builtin_problems: list[str] | None
 
 
 def _header(schedule: Schedule, how: str) -> list[str]:
-    lines = [f'"""Learning-rate schedule for PyTorch: {title(schedule)}.', ""]
-    if schedule.description:
-        lines += [schedule.description, ""]
-    lines += [f"Generated by warmupctl ({how}). {schedule.total_steps:,} optimizer updates:", ""]
-    lines += [f"    {row}" for row in outline(schedule)]
+    lines = _codegen.spec_comments(schedule, "PyTorch")
+    lines += [f'"""Learning-rate schedule for PyTorch, generated by warmupctl ({how}).', ""]
     lines += [
-        "",
         "Usage:",
         "    optimizer = torch.optim.AdamW(model.parameters(), lr=PEAK_LR)",
         "    scheduler = make_scheduler(optimizer)",
@@ -325,9 +331,13 @@ def _header(schedule: Schedule, how: str) -> list[str]:
         "        optimizer.zero_grad()",
         "",
         "Update k (the k-th optimizer.step(), counting from 0) uses warmupctl's lr(k): the",
-        "scheduler sets the rate of update 0 when it is created (no lag). make_scheduler sets",
-        "every param group's lr to PEAK_LR; the rates equal warmupctl's to 1e-12 (relative) at",
-        "every step (checked when this file was written).",
+        "scheduler sets the rate of update 0 when it is created (no lag); after the last",
+        "update the rate holds. The rates equal warmupctl's to 1e-12 (relative) at every step",
+        "(checked when this file was written).",
+        "",
+        "Param groups keep their own rates, as with torch's and HF's schedulers: a group",
+        "created with lr=PEAK_LR follows the schedule, and a group created with lr=r gets",
+        "r x lr(k) / PEAK_LR (e.g. a backbone at a tenth of the head's rate stays at a tenth).",
         '"""',
     ]
     return lines
@@ -370,16 +380,16 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
         lines += ["", "import torch", "from torch.optim.lr_scheduler import " + ", ".join(classes),
                   "", f"TOTAL_STEPS = {N}", f"PEAK_LR = {num(base)}", "", "",
                   "def make_scheduler(optimizer: torch.optim.Optimizer):",
-                  '    """The schedule as torch classes (every factor is relative to PEAK_LR)."""',
-                  "    for group in optimizer.param_groups:",
-                  "        group[\"lr\"] = PEAK_LR",
-                  "        group[\"initial_lr\"] = PEAK_LR"]
+                  '    """The schedule as torch classes. Every factor is relative to each param',
+                  "    group's own lr: a group created with lr=PEAK_LR follows the schedule, the",
+                  '    others keep their ratio to it."""']
 
         def call(c: Child, indent: str) -> list[str]:
             args = ", ".join(f"{k}={_py(v)}" for k, v in c.kwargs.items())
             last = c.stop - 1
             where = f"steps {c.start:,}–{last:,}" if last > c.start else f"step {c.start:,}"
-            return [f"{indent}# {where}: {c.comment}", f"{indent}{c.cls}(optimizer, {args}),"]
+            return [_codegen.comment(f"{where}: {c.comment}", indent),
+                    f"{indent}{c.cls}(optimizer, {args}),"]
 
         if len(children) == 1:
             body = call(children[0], "    ")
@@ -391,7 +401,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
             lines += ["        ],", f"        milestones={[c.start for c in children[1:]]!r},",
                       "    )"]
         lines += _demo(schedule, False)
-        return "\n".join(lines) + "\n"
+        return _codegen.finish("\n".join(lines) + "\n", schedule)
     _, segs, src = candidate.config
     lines = _header(schedule, "closed form for LambdaLR")
     lines += ["", "import math", "", "import torch", "", f"TOTAL_STEPS = {N}",
@@ -400,16 +410,14 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
     lines += [
         "", "",
         "def make_scheduler(optimizer: torch.optim.Optimizer):",
-        '    """A LambdaLR giving update k the rate lr_at(k) (every param group\'s lr is set to',
-        '    PEAK_LR, and LambdaLR multiplies it by lr_at(k) / PEAK_LR)."""',
-        "    for group in optimizer.param_groups:",
-        "        group[\"lr\"] = PEAK_LR",
-        "        group[\"initial_lr\"] = PEAK_LR",
+        '    """A LambdaLR multiplying each param group\'s own lr by lr_at(k) / PEAK_LR: a',
+        "    group created with lr=PEAK_LR gets lr_at(k), the others keep their ratio to it",
+        '    (as with any LambdaLR and HF\'s schedulers)."""',
         "    return torch.optim.lr_scheduler.LambdaLR(",
         "        optimizer, lambda step: lr_at(step) / PEAK_LR)",
     ]
     lines += _demo(schedule, True)
-    return "\n".join(lines) + "\n"
+    return _codegen.finish("\n".join(lines) + "\n", schedule)
 
 
 def _peak(schedule: Schedule) -> float:
