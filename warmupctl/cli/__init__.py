@@ -21,6 +21,7 @@ COMMANDS = {
     "validate": "validate_cmd",
     "recommend": "recommend_cmd",
     "presets": "presets_cmd",
+    "updates": "updates_cmd",
 }
 
 
