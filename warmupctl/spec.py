@@ -77,7 +77,7 @@ PHASE_KEYS: dict[str, tuple[str, ...]] = {
 }
 TRAINING_KEYS = (
     "regime", "optimizer", "beta1", "beta2", "eps", "momentum", "weight_decay", "grad_clip",
-    "batch_size", "seq_len", "architecture",
+    "batch_size", "seq_len", "architecture", "init_std", "fan_in",
 )
 REGIMES = ("pretrain", "finetune")
 ARCHITECTURES = ("pre-ln", "post-ln", "other")
@@ -262,6 +262,13 @@ def _training(ctx: _Ctx, data: Mapping[str, Any]) -> dict[str, Any]:
             if count.denominator != 1:
                 raise ctx.error(kp, f"expected a whole number, got {value!r}")
             out[key] = int(count)
+        elif key == "fan_in":  # a weight row's fan-in (docs/updates.md)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+                raise ctx.error(kp, f"expected a whole number ≥ 2, got {value!r}",
+                                "the width a weight row reads, e.g. fan_in: 768")
+            out[key] = value
+        elif key == "init_std":  # the init's standard deviation (docs/updates.md)
+            out[key] = _Resolver(ctx, Units(), None).positive(value, kp, "a standard deviation")
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 try:
