@@ -62,17 +62,21 @@ def test_json_summary_against_hand_computed_ratios(tmp_path):
     assert s["metric"] == "angle" and s["steps_logged"] == 8 and s["every"] == 10
     assert s["warmup_end"] == 30          # the first logged step at the peak rate
     assert s["settle_step"] == 60         # last above 2× at step 50, within 2× from 60
-    assert s["median"]["max_ratio"] == pytest.approx(10.0, rel=1e-12)
+    # the largest value against the equilibrium at the peak rate (3e-3): at step 10 the median
+    # is 10·eq(1e-3) = 10·√(1/3)·eq(3e-3), the largest of the ratios 5.77, 4.08, 3, 1.5, …
+    assert s["equilibrium"]["at_peak_lr"] == pytest.approx(_eq(3e-3), rel=1e-12)
+    assert s["median"]["max_ratio"] == pytest.approx(10 / math.sqrt(3), rel=1e-12)
     assert s["median"]["ratio_step"] == 10
-    assert s["overall"]["max_ratio"] == pytest.approx(30.0, rel=1e-12)
+    assert s["overall"]["max_ratio"] == pytest.approx(30 / math.sqrt(3), rel=1e-12)
     assert s["overall"]["layer"] == "blocks.1.attn.weight"
-    first = s["layers"][0]  # half the median: ratios 5, 2.5, 1.5, .75, 1.25, .6, .45
-    assert first["max_ratio"] == pytest.approx(5.0) and first["settle_step"] == 30
+    # half the median: per-step ratios 5, 2.5, 1.5, .75, 1.25, .6, .45 — within 2× from step 30
+    first = s["layers"][0]
+    assert first["max_ratio"] == pytest.approx(5 / math.sqrt(3)) and first["settle_step"] == 30
     assert s["layers"][2]["settle_step"] is None  # 3× the median is above 2× at step 70 too
     assert s["equilibrium"]["weight_decay"] == 0.1 and s["equilibrium"]["beta1"] == 0.9
     rules = {f["rule"]: f for f in s["findings"]}
     assert rules["updates-above-equilibrium"]["severity"] == "warning"
-    assert "10×" in rules["updates-above-equilibrium"]["message"]
+    assert "5.77×" in rules["updates-above-equilibrium"]["message"]
     assert "before the warmup's end (step 30)" in rules["updates-above-equilibrium"]["message"]
     assert all(f["source"] for f in s["findings"])
     # no file is written for --json alone

@@ -1,15 +1,17 @@
 """Judging a measured run: update sizes against the rotational equilibrium (pure NumPy).
 
-For an angular metric (``angle``, ``neuron_angle``) every logged value is compared with the
-equilibrium angular update of the log's optimizer at the logged rate (Kosson et al. 2023,
+For an angular metric (``angle``, ``neuron_angle``) the logged values are compared with the
+equilibrium angular update of the log's optimizer (Kosson et al. 2023,
 :mod:`warmupctl.updates.equilibrium`). The summary gives, per layer and for the median over
-layers, the largest ratio to equilibrium and its step, and the *settle step*: the first logged
-step from which on the value stays at most 2× the equilibrium, counted from where it first comes
-within 2× (at least half of it). The factor 2 is our choice of band (the same one the brief's
-"within 2× of equilibrium" names); rates that fall during a decay take the angular update below
-half the equilibrium (it follows η, the equilibrium √η), so only the upper side is held after
-settling. The warmup's end is read from the logged rates: the first logged step at the largest
-rate, when the run starts below it.
+layers, the largest value as a multiple of the equilibrium at the largest logged rate (the level
+the run settles at; the per-step equilibrium goes to 0 with the rate during a warmup, so a ratio to
+it would call tiny early updates large) and its step, and the *settle step*: the first logged
+step from which on the value stays at most 2× the equilibrium at that step's rate, counted from
+where it first comes within 2× (at least half of it). The factor 2 is our choice of band, not a
+published threshold; rates that fall during a decay take the angular update below half the
+equilibrium (it follows η, the equilibrium √η), so only the upper side is held after settling.
+The warmup's end is read from the logged rates: the first logged step at the largest rate, when
+the run starts below it.
 """
 
 from __future__ import annotations
@@ -151,22 +153,34 @@ def _largest(v: np.ndarray, step: np.ndarray) -> tuple[float | None, int | None]
     return float(v[i]), int(step[i])
 
 
+def peak_equilibrium(j: Judged) -> float | None:
+    """The equilibrium at the largest logged rate: the level a run settles at, and the
+    denominator of the largest ratio (the reference's measure: during a warmup the per-step
+    equilibrium goes to 0 with the rate, so a ratio to it says little about size)."""
+    if j.equilibrium is None:
+        return None
+    ok = np.isfinite(j.equilibrium)
+    top = float(np.max(j.equilibrium[ok])) if ok.any() else 0.0
+    return top if top > 0 else None
+
+
 def summary(j: Judged) -> dict[str, Any]:
-    """The ``--json`` summary: per layer and overall, the largest value and ratio to
-    equilibrium, their steps, the settle steps, and findings."""
-    eqc = j.equilibrium
+    """The ``--json`` summary: per layer and overall, the largest value and its ratio to the
+    equilibrium at the peak rate, their steps, the settle steps (per-step equilibrium), and
+    findings."""
+    top = peak_equilibrium(j)
     with np.errstate(all="ignore"):
-        den = np.where(eqc > 0, eqc, np.nan) if eqc is not None else None
+        den = np.where(j.equilibrium > 0, j.equilibrium, np.nan) if top is not None else None
     layers = []
     for k, name in enumerate(j.names):
         v = j.values[:, k]
         big, big_step = _largest(v, j.step)
         entry: dict[str, Any] = {"name": name, "max": big, "max_step": big_step}
-        if den is not None:
+        if top is not None and den is not None:
+            entry["max_ratio"] = big / top if big is not None else None
+            entry["ratio_step"] = big_step
             with np.errstate(all="ignore"):
-                r = v / den
-            entry["max_ratio"], entry["ratio_step"] = _largest(r, j.step)
-            i = settle_index(r)
+                i = settle_index(v / den)
             entry["settle_step"] = int(j.step[i]) if i is not None else None
         layers.append(entry)
     out: dict[str, Any] = {
@@ -176,12 +190,12 @@ def summary(j: Judged) -> dict[str, Any]:
         "median": {}, "overall": {}, "layers": layers, "findings": [],
     }
     out["median"]["max"], out["median"]["max_step"] = _largest(j.median, j.step)
-    if den is not None:
-        with np.errstate(all="ignore"):
-            ratio = j.median / den
+    if top is not None:
         out["equilibrium"] = {**{k: v for k, v in j.training.items() if v is not None},
-                              "band": BAND, "source": eq.SOURCE}
-        out["median"]["max_ratio"], out["median"]["ratio_step"] = _largest(ratio, j.step)
+                              "at_peak_lr": top, "band": BAND, "source": eq.SOURCE}
+        m = out["median"]["max"]
+        out["median"]["max_ratio"] = m / top if m is not None else None
+        out["median"]["ratio_step"] = out["median"]["max_step"]
         ratios = [(x["max_ratio"], x["ratio_step"], x["name"]) for x in layers
                   if x["max_ratio"] is not None]
         if ratios:
@@ -215,7 +229,8 @@ def findings(j: Judged, s: dict[str, Any]) -> list[dict[str, str]]:
             worst = s["overall"]
             out.append(_finding(
                 "updates-above-equilibrium", "warning",
-                f"the median {j.metric} reached {r:.3g}× the equilibrium at step {at:,}, "
+                f"the median {j.metric} reached {r:.3g}× the equilibrium at the peak rate at step "
+                f"{at:,}, "
                 f"{where}; the largest layer: {worst['layer']} at {worst['max_ratio']:.3g}× "
                 f"(step {worst['ratio_step']:,}). Oversized early updates are what warmup "
                 "limits", f"{SEED}; {eq.SOURCE}"))
@@ -233,4 +248,5 @@ def findings(j: Judged, s: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-__all__ = ["Judged", "judge", "summary", "training_of", "settle_index", "select"]
+__all__ = ["Judged", "judge", "summary", "peak_equilibrium", "training_of", "settle_index",
+           "select"]
