@@ -218,3 +218,71 @@ def test_module_imports_no_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+# -- --predict ------------------------------------------------------------------------------
+
+SPEC = """\
+total: 300
+peak_lr: 1.0e-2
+decay: {shape: constant}
+training: {optimizer: adamw, beta1: 0.9, beta2: 0.95, weight_decay: 0.1}
+"""
+
+
+def test_predict_json_is_the_library_prediction_with_the_flags_applied(tmp_path):
+    import yaml
+
+    import warmupctl
+    from warmupctl.updates.predict import predict
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC)
+    r = _run("updates", "--predict", str(spec), "--fan-in", "256", "--init-std", "0.02",
+             "--warmup", "linear:100", "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert set(got) >= {"step", "lr", "angle", "equilibrium"}
+    schedule = warmupctl.load({**yaml.safe_load(SPEC),
+                               "warmup": {"shape": "linear", "length": 100}})
+    want = predict(schedule, fan_in=256, init_std=0.02).to_json()
+    assert got["step"] == list(range(300)) and got["lr"] == want["lr"]
+    assert got["angle"] == want["angle"] and got["equilibrium"] == want["equilibrium"]
+    assert got["lr"][0] == 0.0 and got["lr"][100] == 1e-2  # the --warmup flag was applied
+    # the equilibrium at the peak, from Kosson et al.'s formula written out here
+    assert got["equilibrium"][-1] == pytest.approx(_eq(1e-2), rel=1e-12)
+    # without warmup the first update is the largest, about 0.46 rad (atan(η/σ) = atan(0.5))
+    cold = json.loads(_run("updates", "--predict", str(spec), "--fan-in", "256",
+                           "--init-std", "0.02", "--json").stdout)
+    assert cold["angle"][0] == pytest.approx(math.atan(0.5), rel=0.05)
+    assert max(cold["angle"]) > 10 * max(got["angle"][:20])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--fan-in", "many"], "--fan-in"),
+    (["--init-std", "-1"], "--init-std must be a positive number"),
+    (["--metric", "rel"], "--metric and --layers read a measured LOG"),
+    (["--terminal"], "--terminal draws a measured LOG"),
+])
+def test_predict_errors(tmp_path, args, message):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC)
+    r = _run("updates", "--predict", str(spec), "--json", *args)
+    assert r.exit_code == 2 and message in r.stderr, r.output
+    assert r.stderr.count("\n") == 1
+
+
+def test_predict_figure(tmp_path):
+    import importlib.util
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "p.png"
+    r = _run("updates", "--predict", str(spec), "-o", str(out))
+    if importlib.util.find_spec("warmupctl.render.updates_panel") is None:
+        # the figure's renderer is not part of this build: one clear error, nothing written
+        assert r.exit_code == 2 and "warmupctl.render.updates_panel" in r.stderr
+        assert not out.exists()
+    else:
+        assert r.exit_code == 0, r.output
+        assert out.read_bytes()[:4] == b"\x89PNG"
