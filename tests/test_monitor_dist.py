@@ -1,7 +1,8 @@
 """UpdateMonitor under torch.distributed: 2 CPU processes on the gloo backend.
 
 DDP: rank 0 measures and writes. FSDP2 (``fully_shard``, parameters are DTensors sharded by rows,
-here unevenly): every rank measures its shard and the sums are added across ranks. In both, the
+here unevenly) and tensor parallelism (colwise and rowwise linear layers): every rank measures its
+shard and the sums are added across ranks. In both, the
 worker takes its own snapshots of the whole parameters (``full_tensor()`` under FSDP2) before and
 after each step, and the test compares the log with metrics computed from them.
 """
@@ -40,6 +41,15 @@ WORKER = textwrap.dedent('''
         from torch.nn.parallel import DistributedDataParallel
         net = DistributedDataParallel(model)
         full = lambda p: p.detach()
+    elif mode == "tp":
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.tensor.parallel import (
+            ColwiseParallel, RowwiseParallel, parallelize_module)
+        model = nn.Sequential(nn.Linear(6, 10), nn.ReLU(), nn.Linear(10, 5, bias=False))
+        mesh = init_device_mesh("cpu", (2,))
+        # first layer: rows (output neurons) split across ranks; second: each row split
+        net = parallelize_module(model, mesh, {"0": ColwiseParallel(), "2": RowwiseParallel()})
+        full = lambda p: p.detach().full_tensor()
     else:
         from torch.distributed.fsdp import fully_shard
         for layer in model:
@@ -50,7 +60,7 @@ WORKER = textwrap.dedent('''
     opt = torch.optim.AdamW(net.parameters(), lr=2e-2, betas=(0.9, 0.95), weight_decay=0.1)
     record = []
     with UpdateMonitor(net, opt, out + ".jsonl", every=2):
-        g = torch.Generator().manual_seed(rank)
+        g = torch.Generator().manual_seed(0 if mode == "tp" else rank)
         for t in range(5):
             x = torch.randn(7, 6, generator=g)
             net(x).square().mean().backward()
@@ -122,4 +132,12 @@ def test_ddp_rank0_writes(tmp_path):
 
 def test_fsdp2_sharded_parameters_are_reduced_across_ranks(tmp_path):
     lines, expected = _run("fsdp", tmp_path)
+    _check(lines, expected)
+
+
+def test_tensor_parallel_rows_and_columns_split(tmp_path):
+    """Colwise (Shard(0): whole rows per rank) and rowwise (Shard(1): every row split, so the
+    per-row sums are added before the row angles are taken)."""
+    lines, expected = _run("tp", tmp_path)
+    assert expected["names"] == ["0.weight", "2.weight"]
     _check(lines, expected)
