@@ -347,3 +347,12 @@ def test_reader_bounds(tmp_path):
     log = read_log(str(p), max_bytes=size + 10)  # cut inside line 7: dropped like a torn line
     assert log.step.tolist() == [0, 1, 2, 3, 4]
     assert any("longer than" in n for n in log.notes)
+
+
+def test_blocks_of_rows_give_the_same_numbers(tmp_path, monkeypatch):
+    """The float64 work in blocks of rows (here 2 rows of 8, or 1 row of 16, per block) is the
+    same computation as in one piece."""
+    import warmupctl.monitor.torch as monitor
+
+    monkeypatch.setattr(monitor, "CHUNK", 20)
+    test_adamw_with_accumulation_matches_own_snapshots(tmp_path, 1)

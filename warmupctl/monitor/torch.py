@@ -24,8 +24,8 @@ A value that does not exist (a norm of 0, a non-finite parameter) is written as 
 
 **Memory.** Only logged steps take a snapshot, and it is one copy of the tracked tensors in their
 own dtype (a bf16 model keeps a bf16 copy: W_t is exact); the float64 work is done one tensor at a
-time, so the extra memory is one copy of the tracked parameters plus a few float64 copies of the
-largest tensor, freed after the step.
+time, in blocks of rows of at most :data:`CHUNK` values, so the extra memory is one copy of the
+tracked parameters plus two float64 blocks (≤ 64 MiB), freed after the step.
 
 **Distributed.** Under ``torch.distributed`` only rank 0 writes the log. Replicated parameters
 (DDP) are measured on rank 0 alone (every rank holds the same values). Sharded parameters
@@ -53,6 +53,9 @@ from . import FORMAT
 #: numbers, booleans, strings or tuples of numbers)
 _HYPER = ("lr", "betas", "weight_decay", "eps", "momentum", "dampening", "nesterov", "amsgrad",
           "alpha", "centered", "maximize", "decoupled_weight_decay")
+
+#: values per block of rows converted to float64 at once (2 blocks live: 2 × 32 MiB at most)
+CHUNK = 1 << 22
 
 #: what a log's ``rrc_input`` says: which forward's input X is
 RRC_INPUT = "the input of the layer's last forward call before the step (the last micro-batch " \
@@ -256,10 +259,16 @@ class UpdateMonitor:
         assert a is not None
         b = _local(layer.param.detach())
         rows = a.shape[0] if a.dim() else 1
-        w = a.reshape(rows, -1).to(torch.float64)
-        d = b.reshape(rows, -1).to(torch.float64) - w
-        row = torch.stack([torch.linalg.vecdot(w, w), torch.linalg.vecdot(d, d),
-                           torch.linalg.vecdot(w, d)])
+        a2, b2 = a.reshape(rows, -1), b.reshape(rows, -1)
+        # float64 in blocks of rows: the transient memory stays under CHUNK values per tensor
+        step = max(1, CHUNK // max(1, a2.shape[1]))
+        parts = []
+        for r0 in range(0, rows, step):
+            w = a2[r0:r0 + step].to(torch.float64)
+            d = b2[r0:r0 + step].to(torch.float64).sub_(w)
+            parts.append(torch.stack([torch.linalg.vecdot(w, w), torch.linalg.vecdot(d, d),
+                                      torch.linalg.vecdot(w, d)]))
+        row = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         if layer.sharding is not None:
             for group in layer.sharding.row_groups:
                 torch.distributed.all_reduce(row, group=group)
@@ -274,6 +283,8 @@ class UpdateMonitor:
         layer.inp = None
         if layer.linear is not None and x is not None:
             xf = x.reshape(-1, x.shape[-1]).to(torch.float64)
+            w = a2.to(torch.float64)
+            d = b2.to(torch.float64).sub_(w)
             rep = torch.stack([torch.linalg.matrix_norm(xf @ d.T) ** 2,
                                torch.linalg.matrix_norm(xf @ w.T) ** 2])
         return sums, rep
