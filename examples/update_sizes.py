@@ -199,10 +199,12 @@ def figures(runs: dict[str, Path], losses: dict[str, list[float]], out: Path) ->
     ax, bx = fig.subplots(1, 2)
     colors = {"no warmup": "#D55E00", "warmup": "#0072B2"}
     for label, j in judged.items():
-        c = colors.get(label.split(" ")[0] if label.startswith("warmup") else label, "#000")
-        with np.errstate(divide="ignore", invalid="ignore"):  # rate 0: no equilibrium
-            ratio = np.where(j.equilibrium > 0, j.median / j.equilibrium, np.nan)
-        ax.plot(j.step, ratio, color=c, lw=1.5, label=label)
+        c = colors.get(label, "#000")
+        # against the equilibrium at the peak rate, as `warmupctl updates --json` measures;
+        # x = step + 1 on a log axis, so the first steps get room
+        top = float(np.max(j.equilibrium))
+        ax.plot(j.step + 1, np.where(j.median > 0, j.median / top, np.nan), color=c, lw=1.5,
+                label=label)
         loss = np.asarray(losses[label])
         k = max(1, len(loss) // 60)
         smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
@@ -210,9 +212,10 @@ def figures(runs: dict[str, Path], losses: dict[str, list[float]], out: Path) ->
     ax.axhline(1.0, color="#555", lw=1, ls="--")
     ax.axhline(2.0, color="#999", lw=0.8, ls=":")
     ax.set_yscale("log")
-    ax.set_xlabel("optimizer step")
+    ax.set_xscale("log")
+    ax.set_xlabel("optimizer step + 1")
     ax.set_ylabel("median angular update / equilibrium")
-    ax.set_title("update size relative to equilibrium", fontsize=10)
+    ax.set_title("median angular update over the equilibrium at the peak rate", fontsize=9)
     ax.legend(fontsize=8)
     bx.set_xlabel("optimizer step")
     bx.set_ylabel(f"training loss (mean of {k} steps)")
@@ -256,6 +259,7 @@ def run(*, steps: int, warmup: int, peak: float, d: int, layers: int, ctx: int, 
         losses[label] = r["loss"]
         results[label] = {**numbers(log, r["loss"]), "seconds": round(r["seconds"], 1),
                           "params": r["params"], "log": str(log)}
+    (logs / "losses.json").write_text(json.dumps(losses))
     results["setup"] = {"steps": steps, "warmup": warmup, "peak_lr": peak, "d_model": d,
                         "layers": layers, "ctx": ctx, "batch": batch, "chars": chars,
                         "torch": torch.__version__, "python": sys.version.split()[0]}
@@ -281,7 +285,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                     help="train the two runs at once in this many processes (1 or 2)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    ap.add_argument("--redraw", action="store_true",
+                    help="only draw the figures again from the logs of an earlier run")
     a = ap.parse_args(argv)
+    if a.redraw:
+        runs = {"no warmup": a.logs / "no-warmup.jsonl", "warmup": a.logs / "warmup.jsonl"}
+        losses = json.loads((a.logs / "losses.json").read_text())
+        for p in figures(runs, losses, a.figures):
+            print(p)
+        return 0
     results = run(steps=a.steps, warmup=a.warmup, peak=a.peak_lr, d=a.d_model, layers=a.layers,
                   ctx=a.ctx, batch=a.batch, chars=a.chars, logs=a.logs, figure_dir=a.figures,
                   jobs=a.jobs, threads=a.threads)

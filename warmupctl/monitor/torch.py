@@ -266,8 +266,8 @@ class UpdateMonitor:
         for r0 in range(0, rows, step):
             w = a2[r0:r0 + step].to(torch.float64)
             d = b2[r0:r0 + step].to(torch.float64).sub_(w)
-            parts.append(torch.stack([torch.linalg.vecdot(w, w), torch.linalg.vecdot(d, d),
-                                      torch.linalg.vecdot(w, d)]))
+            # (x*y).sum(1): several times faster than linalg.vecdot on CPU in torch 2.13
+            parts.append(torch.stack([(w * w).sum(1), (d * d).sum(1), (w * d).sum(1)]))
         row = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         if layer.sharding is not None:
             for group in layer.sharding.row_groups:

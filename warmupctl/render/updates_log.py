@@ -98,21 +98,23 @@ def build_figure(j: Judged, *, title: str | None = None, size: tuple[float, floa
         ax.set_xlim(float(j.step[0]), float(j.step[-1]) if len(j.step) > 1 else 1.0)
         ax.grid(True, which="major", alpha=0.3)
         ymax = ax.get_ylim()[1]
+        x0, x1 = ax.get_xlim()
         if j.warmup_end is not None:
             ax.axvline(j.warmup_end, color="#0072B2", lw=1.0, ls=":")
-            ax.text(j.warmup_end, ymax, f" warmup ends\n step {j.warmup_end:,}", va="top",
-                    ha="left", fontsize=8, color="#0072B2")
+            _mark(ax, j.warmup_end, ymax, f"warmup ends\nstep {j.warmup_end:,}", "#0072B2",
+                  x0, x1)
         if j.settle is not None and j.settle > j.step[0]:
             ax.axvline(j.settle, color="#009E73", lw=1.0, ls="--")
-            ax.text(j.settle, ymax, f" within {BAND:g}× of\n equilibrium from\n step "
-                    f"{j.settle:,}", va="top", ha="left", fontsize=8, color="#009E73")
+            _mark(ax, j.settle, ymax, f"within {BAND:g}× of\nequilibrium from\nstep "
+                  f"{j.settle:,}", "#009E73", x0, x1)
         ax2 = ax.twinx()
         ax2.plot(j.step, j.lr, color=LR_COLOR, lw=1.0, alpha=0.8, label="learning rate (right)")
         ax2.set_ylabel("learning rate", color=LR_COLOR)
         ax2.tick_params(axis="y", colors=LR_COLOR)
         ax2.yaxis.set_major_formatter(lambda v, _p: format_rate(v))
         finite_lr = j.lr[np.isfinite(j.lr)]
-        ax2.set_ylim(0, float(finite_lr.max()) * 1.08 if finite_lr.size and
+        # the rate's top at 80% of the height: the marks' labels sit above it
+        ax2.set_ylim(0, float(finite_lr.max()) * 1.25 if finite_lr.size and
                      finite_lr.max() > 0 else 1.0)
         handles = ax.get_legend_handles_labels()
         h2 = ax2.get_legend_handles_labels()
@@ -122,6 +124,14 @@ def build_figure(j: Judged, *, title: str | None = None, size: tuple[float, floa
             fig.suptitle(visible(title, 120), fontsize=11)
         _depth_bar(fig, ax, ax2, n_layers or (int(j.depth.max()) + 1))
     return fig
+
+
+def _mark(ax: Any, x: float, ymax: float, text: str, color: str, x0: float, x1: float) -> None:
+    """A vertical mark's label at the top, on the side of the line with room for it."""
+    right = x > x0 + 0.7 * (x1 - x0)
+    ax.text(x, ymax, (text.replace("\n", " \n") + " ") if right else
+            (" " + text.replace("\n", "\n ")), va="top", ha="right" if right else "left",
+            fontsize=8, color=color)
 
 
 def _depth_bar(fig: Any, ax: Any, ax2: Any, n: int) -> None:
