@@ -118,9 +118,9 @@ def updates(
 ) -> None:
     """Update sizes: judge a measured log against the rotational equilibrium, or --predict them.
 
-    LOG mode draws the metric per layer (coloured by depth), their median, the equilibrium
-    angular update at the logged rate, the rate itself, the warmup's end and where the median
-    settles within 2× of equilibrium; --json gives the summary and findings.
+    LOG: the metric per layer (coloured by depth) and their median, the equilibrium at the
+    logged rate, the rate, the warmup's end and where the median settles within 2× of
+    equilibrium. --json: the summary and findings. --predict [SPEC]: before training.
     """
     _check_metric(metric)
     if predict:
