@@ -32,6 +32,7 @@ def main() -> None:
         ["bench_plot.py"],
         ["bench_show.py"],
         ["bench_adapters.py"],
+        ["bench_updates.py", "--steps", "1e7"],
     ]
     failed = []
     for script, *rest in runs:

@@ -26,6 +26,7 @@ FIGURES: dict[str, list[str]] = {
     "warmup-zoom.png": ["--range", "0:3000"],
     "sweep.png": ["gpt3-small", "--sweep", "warmup=0.5%,1%,2%,5%"],
     "resnet-epochs.png": ["resnet50-goyal", "--x", "epochs"],
+    "updates.png": ["kosson2024-gpt2-124m", "--updates"],
 }
 TERMINAL = ["gpt3-small", "hagele-wsd-124m", "--x", "percent", "--terminal"]
 

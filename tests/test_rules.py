@@ -172,6 +172,14 @@ TRIGGERS = [
      spec(peak_lr=10.0, training={"optimizer": "sgd", "beta2": None, "batch_size": 1024,
                                   "architecture": "other"}),
      ["Peak 10", "batch 1,024", "0.1·B/256 = 0.4", "25×"]),
+    # the shared reference's setting: first AdamW update atan(0.01/(0.999·0.02)), 45× equilibrium
+    ("large-early-updates",
+     spec(warmup=NO_WARMUP, peak_lr=1e-2, training={"weight_decay": 0.1, "fan_in": 256,
+                                                    "init_std": 0.02}),
+     ["45.2×", "0.464 rad", "step 0, the first update", "0.0103 rad", "fan-in 256",
+      "warmupctl's choice", "A linear warmup of 869 steps keeps it within 2×"]),
+    ("early-update-size", spec(training={"weight_decay": 0.1}),
+     ["1.86×", "2,000-step warmup", "fan-in 768", "default to GPT-2 small's"]),
 ]
 
 

@@ -29,59 +29,7 @@ from warmupctl.updates.predict import Prediction, linear_recurrence, predict, pr
 
 torch = pytest.importorskip("torch", reason="the simulations need torch (the torch extra)")
 
-#: rows per simulation (fewer for wide rows: at most 2^16 weights)
-ROWS = 256
-
-
-class Lion(torch.optim.Optimizer):
-    """Lion as Chen et al. 2023 (arXiv:2302.06675) Algorithm 2, decoupled weight decay."""
-
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
-        super().__init__(params, {"lr": lr, "betas": betas, "weight_decay": weight_decay})
-
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                state = self.state[p]
-                if not state:
-                    state["m"] = torch.zeros_like(p)
-                m = state["m"]
-                c = b1 * m + (1 - b1) * p.grad
-                p.mul_(1 - group["lr"] * group["weight_decay"])
-                p.add_(torch.sign(c), alpha=-group["lr"])
-                m.mul_(b2).add_(p.grad, alpha=1 - b2)
-
-
-def simulate(make_opt, lr, *, n, sigma, rows=None, grad_rms=1.0, seed=0):
-    """Mean over rows of each step's angle (radians), simulated with a real optimizer."""
-    rows = rows or min(ROWS, 2**16 // n)
-    gen = torch.Generator().manual_seed(seed)
-    w = torch.nn.Parameter(torch.randn(rows, n, generator=gen, dtype=torch.float64) * sigma)
-    opt = make_opt([w])
-    out = np.empty(len(lr))
-    for t, eta in enumerate(np.asarray(lr).tolist()):
-        for group in opt.param_groups:
-            group["lr"] = eta
-        with torch.no_grad():
-            unit = w / w.norm(dim=1, keepdim=True)
-            z = torch.randn(rows, n, generator=gen, dtype=torch.float64) * grad_rms
-            z -= (z * unit).sum(1, keepdim=True) * unit
-            w.grad = z
-            before = w.detach().clone()
-        opt.step()
-        with torch.no_grad():
-            cos = (before * w).sum(1) / (before.norm(dim=1) * w.norm(dim=1))
-            out[t] = torch.arccos(cos.clamp(-1.0, 1.0)).mean().item()
-    return out
-
-
-def rates(steps, peak, warmup=0):
-    lr = np.full(steps, float(peak))
-    if warmup:
-        lr[:warmup] = peak * np.arange(warmup) / warmup  # linear warmup from 0 (step convention)
-    return lr
+from _updates_sim import Lion, rates, simulate  # noqa: E402
 
 
 def assert_close(pred, sim, lr, rel=0.10):
@@ -251,11 +199,27 @@ def test_no_equilibrium_without_decay_or_for_adam():
         assert math.isnan(ratio) and pred.angle[step] == pred.angle.max()
 
 
+def test_a_window_of_the_first_steps_and_the_length_limit():
+    s = spec(optimizer="adamw", weight_decay=0.1)
+    whole = predict(s)
+    first = predict(s, steps=150)
+    assert first.step.tolist() == list(range(150))
+    assert np.array_equal(first.angle, whole.angle[:150])
+    long = parse({"total": 2**26, "peak_lr": 1e-3, "training": {"optimizer": "adamw"}})
+    with pytest.raises(ValueError, match="steps=N"):
+        predict(long)
+    assert predict(long, steps=10).angle.size == 10
+
+
 def test_errors():
     with pytest.raises(ValueError, match="adafactor"):
         predict(spec(optimizer="adafactor"))
     with pytest.raises(ValueError, match="fan_in"):
         predict(spec(optimizer="adamw"), fan_in=1)
+    with pytest.raises(ValueError, match="init_std"):
+        predict_rates(np.ones(3), REF, init_std=0.0)
+    with pytest.raises(ValueError, match="finite"):
+        predict_rates(np.array([1e-3, np.nan]), REF)
     with pytest.raises(ValueError, match="decay factor"):
         predict_rates(np.full(3, 20.0), {"optimizer": "adamw", "weight_decay": 0.1})
 
@@ -270,3 +234,32 @@ def test_spec_rejects_bad_row_fields(bad, needle):
     with pytest.raises(SpecError, match=needle) as err:
         parse({"total": 100, "peak_lr": 1e-3, "training": bad})
     assert str(err.value).startswith(f"training.{next(iter(bad))}")
+
+
+def adamw_recurrence_by_loop(lr, b1, lam, sigma):
+    """docs/updates.md's AdamW recurrences stepped one at a time in plain Python."""
+    w, z, out = sigma**2, 0.0, []
+    for t, eta in enumerate(lr.tolist()):
+        s = 1.0 - eta * lam
+        k = 1.0 - b1 ** (t + 1)
+        m2 = (1 - b1) ** 2 * (1 - b1 ** (2 * (t + 1))) / (1 - b1 * b1)
+        u2, c = m2 / k**2, b1 * z / k
+        out.append(math.atan2(eta * math.sqrt(max(u2 * w - c * c, 0.0)), s * w - eta * c))
+        w = s * s * w - 2 * s * eta * c + eta * eta * u2
+        inner = (1 - b1) * math.sqrt(2 / math.pi) if t == 0 else m2 / k
+        z = s * b1 * z - eta * inner
+    return np.array(out)
+
+
+@pytest.mark.parametrize("peak, lam, b1, steps", [
+    (1e-2, 0.1, 0.9, 70_000),    # chunks share one cumulative sum; Z in sub-blocks
+    (5e-2, 0.5, 0.9, 40_000),    # ηλ = 0.025: the per-chunk fallback solver
+    (1e-3, 0.1, 0.99, 40_000),   # long momentum
+    (1e-2, 0.1, 0.0, 5_000),     # no momentum
+])
+def test_vectorised_solver_equals_the_recurrences_stepped_by_hand(peak, lam, b1, steps):
+    lr = peak * (0.5 + 0.5 * np.cos(np.linspace(0, 7, steps)) ** 2)  # varying, never 0
+    got = predict_rates(lr, {"optimizer": "adamw", "beta1": b1, "weight_decay": lam},
+                        fan_in=256, init_std=0.02).angle
+    want = adamw_recurrence_by_loop(lr, b1, lam, 0.02)
+    assert np.max(np.abs(got / want - 1)) < 1e-9

@@ -144,6 +144,11 @@ def plot(
                      "final_lr), e.g. --sweep warmup=0.5%,1%,2%,5%.",
                      show_default=False, rich_help_panel=FIGURE_PANEL),
     ] = None,
+    updates: Annotated[
+        bool, typer.Option("--updates", help="Add a panel with the predicted angular update of "
+                           "a weight row and its equilibrium, from the spec's training block "
+                           "(one SPEC; docs/updates.md).", rich_help_panel=FIGURE_PANEL)
+    ] = False,
     terminal: Annotated[
         bool, typer.Option("--terminal", "-t", help="Draw in the terminal instead of a file "
                            "(a file is still written when -o is given). Honours NO_COLOR.",
@@ -192,6 +197,9 @@ def plot(
         labels = _unique([c.label for c in curves])
         curves = [Curve(c.schedule, lab) for c, lab in zip(curves, labels, strict=True)]
     check_x_unit(curves, x)
+    if updates and len(curves) > 1:
+        raise WarmupctlError("--updates draws one schedule's predicted update sizes: give a "
+                             "single SPEC (no --sweep)")
     for c in curves:
         window(c.schedule, rng)
     if rng is not None and rng[1] is not None:
@@ -242,6 +250,10 @@ def plot(
     if path is None or fmt is None:
         return
     fig = build_figure(curves, opts)
+    if updates:
+        from ..render.updates_panel import add_panel
+
+        add_panel(fig, curves[0].schedule, opts)
     with atomic_writer(path) as stream:
         save_figure(fig, stream, fmt, dpi)
     if path == "-":

@@ -25,6 +25,7 @@ from ._common import (
 
 RUN = "The run"
 LR = "Peak rate (give one of the two)"
+UPDATES = "Update sizes (docs/updates.md)"
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -81,6 +82,16 @@ def recommend_cmd(
     base_batch: Annotated[Optional[str], typer.Option(
         "--base-batch", help="The batch --base-lr was tuned at.", rich_help_panel=LR,
         show_default=False)] = None,
+    weight_decay: Annotated[Optional[str], typer.Option(
+        "--weight-decay", help="AdamW/Lion weight decay: adds the shortest warmup that keeps the "
+        "predicted angular update within 2× equilibrium.", rich_help_panel=UPDATES,
+        show_default=False)] = None,
+    fan_in: Annotated[Optional[str], typer.Option(
+        "--fan-in", help="A weight row's fan-in (default 768, GPT-2 small).",
+        rich_help_panel=UPDATES, show_default=False)] = None,
+    init_std: Annotated[Optional[str], typer.Option(
+        "--init-std", help="The init's standard deviation (default 0.02, GPT-2 small).",
+        rich_help_panel=UPDATES, show_default=False)] = None,
     output: Annotated[Optional[str], typer.Option(
         "--output", "-o", metavar="SPEC.yaml", help="Write the recommended spec as YAML "
         "('-' for stdout).", show_default=False)] = None,
@@ -107,6 +118,7 @@ def recommend_cmd(
         seq_len=count_option("--seq-len", seq_len),
         decay=decay,
     )
+    updates = _updates(rec, weight_decay, fan_in, init_std)
     schedule = load(rec.spec)  # the spec must load; a failure here is a bug, not user input
     concerns = [f for f in rules.check(schedule) if f.severity != "info"]
     if output is not None:
@@ -121,9 +133,48 @@ def recommend_cmd(
             return
         notice(f"wrote {output}", quiet)
     if json:
-        emit_json(rec.to_dict())
+        emit_json(rec.to_dict() | ({"update_size": updates} if updates else {}))
         return
     _print(console(highlight=False), rec, schedule, concerns)
+    if updates:
+        console(highlight=False).print(_updates_line(updates), soft_wrap=False)
+
+
+def _updates(rec, weight_decay, fan_in, init_std):
+    """--weight-decay (and the row fields) go into the spec's training block; the answer of
+    warmupctl.updates.warmup.recommend_answer, or None without --weight-decay."""
+    from ..updates.warmup import recommend_answer
+
+    if weight_decay is None:
+        if fan_in is not None or init_std is not None:
+            raise WarmupctlError("--fan-in and --init-std need --weight-decay (the equilibrium "
+                                 "the update sizes are measured against)")
+        return None
+    extra = {"weight_decay": _float("--weight-decay", weight_decay)}
+    if fan_in is not None:
+        extra["fan_in"] = count_option("--fan-in", fan_in)
+    if init_std is not None:
+        extra["init_std"] = _float("--init-std", init_std)
+    checks = {"weight_decay": (0.0, "--weight-decay must be a number ≥ 0"),
+              "fan_in": (2, "--fan-in must be a whole number ≥ 2"),
+              "init_std": (1e-300, "--init-std must be a number > 0")}
+    for key, value in extra.items():
+        low, message = checks[key]
+        if not (value is not None and value == value and low <= value < float("inf")):
+            raise WarmupctlError(f"{message}, got {value!r}")
+    rec.spec["training"].update(extra)
+    return recommend_answer(rec.spec, peak_known=rec.peak_lr is not None)
+
+
+def _updates_line(u) -> str:
+    bound = f"{u['bound']:g}× equilibrium"
+    if u["warmup_steps"] is None:
+        return f"update sizes: no shortest warmup within {bound}: {u['reason']}"
+    mine = u["rule_warmup_steps"]
+    return (f"update sizes: a linear warmup of {u['warmup_steps']:,} steps keeps the predicted "
+            f"angular update within {bound} (this schedule's {mine:,} steps peak at "
+            f"{u['peak_ratio']:.3g}×) for a row of fan-in {u['fan_in']}, init "
+            f"N(0, {u['init_std']:g}²); {u['note']}; {u['source']}")
 
 
 MULTIPLIER_COMMENT = ("# no --peak-lr or --base-lr was given: 1.0 is a multiplier of your peak\n"

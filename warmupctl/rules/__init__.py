@@ -13,13 +13,13 @@ from collections.abc import Iterable
 
 from ..engine import Schedule
 from ..errors import WarmupctlError, suggest
-from . import basis, batch, decay, horizon, optimizer, shape, warmup_length
+from . import basis, batch, decay, horizon, optimizer, shape, update_size, warmup_length
 from ._core import SEVERITIES, SEVERITY_RANK, Basis, Facts, Finding, Rule, facts, untuned_warmup
 
 #: every validate rule, family by family, in the order docs/rules.md lists them
 RULES: tuple[Rule, ...] = tuple(
     warmup_length.RULES + optimizer.RULES + horizon.RULES + decay.RULES + shape.RULES
-    + batch.RULES
+    + batch.RULES + update_size.RULES
 )
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 #: the rules `recommend` applies

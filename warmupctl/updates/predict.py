@@ -40,9 +40,13 @@ DEFAULTS_SOURCE = "GPT-2 small: fan-in 768, init N(0, 0.02²) (HF GPT2Config def
 #: when no optimizer is named: torch.optim.AdamW's defaults (betas (0.9, 0.999), weight_decay 0.01)
 DEFAULT_TRAINING: Mapping[str, Any] = {"optimizer": "adamw", "beta1": 0.9, "beta2": 0.999,
                                        "weight_decay": 0.01}
+#: the longest prediction :func:`predict` makes at once (~1 GiB of arrays)
+MAX_STEPS = 2**25
 #: the largest log-range of a cumulative product inside one block of the recurrence solver
 _LOG_SPAN = 600.0
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
+#: steps per chunk of the vectorised model: a few arrays of this length fit in a CPU's L2 cache
+_CHUNK = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ def predict(
     init_std: float | None = None,
     training: Mapping[str, Any] | None = None,
     grad_rms: float = 1.0,
+    steps: int | None = None,
 ) -> Prediction:
     """The expected angular update at every step of ``schedule`` (a :class:`~warmupctl.engine.
     Schedule`) for a scale-invariant row of fan-in ``fan_in`` initialised ``N(0, init_std²)``.
@@ -123,20 +128,23 @@ def predict(
     ``training`` defaults to the schedule's ``training:`` block; ``fan_in`` and ``init_std`` to its
     ``fan_in``/``init_std`` fields, else :data:`DEFAULT_FAN_IN` and :data:`DEFAULT_INIT_STD`.
     ``grad_rms`` (the gradient's RMS per coordinate) matters for SGD only: Adam and Lion normalise
-    it away. Raises ``ValueError`` for an optimizer without a model or a bad argument.
+    it away. ``steps`` predicts only the first ``steps`` steps (the recurrence starts at step 0);
+    a run longer than :data:`MAX_STEPS` needs it (memory: four float64 arrays of the run's length).
+    Raises ``ValueError`` for an optimizer without a model or a bad argument.
     """
     if training is None:
         training = schedule.meta.get("training", {}) if hasattr(schedule, "meta") else {}
     block = resolve(training)
     n = int(fan_in if fan_in is not None else block.get("fan_in", DEFAULT_FAN_IN))
     sigma = float(init_std if init_std is not None else block.get("init_std", DEFAULT_INIT_STD))
-    if n < 2:
-        raise ValueError(f"fan_in must be at least 2, got {n}")
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"init_std must be a positive number, got {sigma!r}")
-    if not (math.isfinite(grad_rms) and grad_rms > 0):
-        raise ValueError(f"grad_rms must be a positive number, got {grad_rms!r}")
-    lr = np.asarray(schedule.curve(), dtype=np.float64)
+    total = int(schedule.total_steps)
+    stop = total if steps is None else min(total, int(steps))
+    if stop < 1:
+        raise ValueError(f"steps must be at least 1, got {steps!r}")
+    if stop > MAX_STEPS:
+        raise ValueError(f"the run has {total:,} steps: predict at most {MAX_STEPS:,} at a time "
+                         f"(pass steps=N for the first N)")
+    lr = np.asarray(schedule.window(0, stop), dtype=np.float64)
     return predict_rates(lr, block, fan_in=n, init_std=sigma, grad_rms=grad_rms)
 
 
@@ -149,14 +157,21 @@ def predict_rates(
     grad_rms: float = 1.0,
 ) -> Prediction:
     """:func:`predict` for an explicit array of rates (one per step) and a ``training`` block."""
+    if int(fan_in) < 2:
+        raise ValueError(f"fan_in must be at least 2, got {fan_in}")
+    if not (math.isfinite(init_std) and init_std > 0):
+        raise ValueError(f"init_std must be a positive number, got {init_std!r}")
+    if not (math.isfinite(grad_rms) and grad_rms > 0):
+        raise ValueError(f"grad_rms must be a positive number, got {grad_rms!r}")
     block = resolve(training)
     family = _family(str(block["optimizer"]))
     lam = float(block.get("weight_decay") or 0.0)
     lr = np.ascontiguousarray(lr, dtype=np.float64)
-    if lr.size and (not np.all(np.isfinite(lr)) or lr.min() < 0):
+    lo, hi = (float(lr.min()), float(lr.max())) if lr.size else (0.0, 0.0)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0:
         raise ValueError("rates must be finite and ≥ 0")
-    if lr.size and lam and float(lr.max()) * lam >= 1.0:
-        raise ValueError(f"η·λ reaches {float(lr.max()) * lam:g}: the decay factor 1 − ηλ must "
+    if lam and hi * lam >= 1.0:
+        raise ValueError(f"η·λ reaches {hi * lam:g}: the decay factor 1 − ηλ must "
                          "stay above 0 for the model")
     g2 = grad_rms**2 * (fan_in - 1) / fan_in  # E g_i² after projecting out one direction
     w0 = init_std**2
@@ -187,51 +202,91 @@ def predict_rates(
 # recurrences
 # ---------------------------------------------------------------------------------------------
 
-def linear_recurrence(p: np.ndarray, q: np.ndarray, x0: float, *,
-                      logp: np.ndarray | None = None) -> np.ndarray:
+def linear_recurrence(p: np.ndarray, q: np.ndarray, x0: float) -> np.ndarray:
     """``x[0] = x0``, ``x[t+1] = p[t]·x[t] + q[t]``: the ``len(q)`` values ``x[0] … x[N−1]``.
 
-    Cumulative products in blocks whose log-range stays under :data:`_LOG_SPAN`, so nothing
-    under- or overflows; needs ``0 < p ≤ 1`` (a plain loop otherwise). ``logp`` may be passed
-    instead of computing ``log(p)``."""
+    Needs ``0 < p ≤ 1`` for the vectorised solver (:func:`_solve`); a plain loop otherwise."""
+    n = q.size
+    if n and (np.any(p <= 0) or np.any(p > 1)):
+        out = np.empty(n, dtype=np.float64)
+        x = float(x0)
+        for t in range(n):
+            out[t] = x
+            x = float(p[t]) * x + float(q[t])
+        return out
+    return _solve(q, x0, -np.log(p))[0]
+
+
+def _solve(q: np.ndarray, x0: float, neg: np.ndarray) -> tuple[np.ndarray, float]:
+    """:func:`linear_recurrence` with ``neg = −log p ≥ 0`` given.
+
+    In blocks short enough that the product of ``p`` over a block stays above e^−600:
+    ``x[t] = P_t·(x[a] + Σ_{a ≤ k < t} q_k / P_{k+1})`` with ``P`` the product from the block's
+    start ``a``, from a cumulative sum of ``neg`` inside the block (so the precision does not
+    depend on the length of the run). O(N), six passes over the data. Returns the values and
+    ``x[N]``, the state after the last step."""
     n = q.size
     out = np.empty(n, dtype=np.float64)
     if n == 0:
-        return out
-    if logp is None:
-        if np.any(p <= 0) or np.any(p > 1):
-            x = float(x0)
-            for t in range(n):
-                out[t] = x
-                x = float(p[t]) * x + float(q[t])
-            return out
-        logp = np.log(p)
-    neg = np.negative(logp)
-    ends = np.cumsum(neg)  # −Σ_{k ≤ t} log p_k, non-decreasing: only to place the blocks
-    start, x = 0, float(x0)
-    while start < n:
-        base = float(ends[start - 1]) if start else 0.0
-        stop = int(np.searchsorted(ends, base + _LOG_SPAN, side="right"))
-        stop = max(start + 1, min(n, stop))
-        # e[j] = 1/Π_{start ≤ k ≤ start+j} p_k ≤ ~e^600, summed inside the block for precision
-        e = np.exp(np.cumsum(neg[start:stop]))
-        acc = np.cumsum(q[start:stop] * e)
+        return out, float(x0)
+    top = float(neg.max())
+    size = n if top * n <= _LOG_SPAN else max(1, int(_LOG_SPAN / top))
+    x = float(x0)
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        e = np.cumsum(neg[start:stop])
+        np.exp(e, out=e)  # e[j] = 1/Π_{start ≤ k ≤ start+j} p_k ≤ e^600
+        acc = q[start:stop] * e
+        np.cumsum(acc, out=acc)
         acc += x
         out[start] = x
         np.divide(acc[:-1], e[:-1], out=out[start + 1 : stop])
         x = float(acc[-1] / e[-1])
-        start = stop
-    return out
+    return out, x
+
+
+def _solve_scaled(q: np.ndarray, x0: float, e: np.ndarray) -> tuple[np.ndarray, float]:
+    """One block of :func:`_solve` with ``e[j] = 1/Π_{k ≤ j} p_k`` given (≤ e^600)."""
+    out = np.empty(q.size, dtype=np.float64)
+    acc = q * e
+    np.cumsum(acc, out=acc)
+    acc += x0
+    out[0] = x0
+    np.divide(acc[:-1], e[:-1], out=out[1:])
+    return out, float(acc[-1] / e[-1])
+
+
+def _decayed(q: np.ndarray, x0: float, e_s: np.ndarray, beta: float,
+             ramp: np.ndarray) -> tuple[np.ndarray, float]:
+    """:func:`_solve` for ``p = β·s`` given ``e_s[j] = 1/Π_{k ≤ j} s_k`` and
+    ``ramp[j] = β^−(j+1)``: in sub-blocks of ``len(ramp)`` steps, reusing ``e_s``."""
+    n = q.size
+    out = np.empty(n, dtype=np.float64)
+    x = x0
+    for a in range(0, n, ramp.size):
+        b = min(n, a + ramp.size)
+        e = e_s[a:b] * ramp[: b - a]
+        if a:
+            e /= e_s[a - 1]
+        out[a:b], x = _solve_scaled(q[a:b], x, e)
+    return out, x
 
 
 def _angle(w2: np.ndarray, lr: np.ndarray, shrink: np.ndarray, cross: np.ndarray,
-           u2: np.ndarray) -> np.ndarray:
-    """The angle between ``w`` and ``shrink·w − η·u`` from ``E‖w‖²``, ``E⟨w,u⟩``, ``E‖u‖²``
-    (all per coordinate)."""
-    norm = np.sqrt(w2)
-    along = shrink * norm - lr * cross / norm
-    across = lr * np.sqrt(np.maximum(u2 - cross * cross / w2, 0.0))
-    return np.arctan2(across, along)
+           u2: np.ndarray | float) -> np.ndarray:
+    """The angle between ``w`` and ``shrink·w − η·u`` from ``W = E‖w‖²``, ``C = E⟨w,u⟩`` and
+    ``U = E‖u‖²`` (per coordinate): ``atan2(η·√(UW − C²), shrink·W − η·C)`` (both sides of the
+    angle's tangent multiplied by √W)."""
+    across = u2 * w2
+    c2 = cross * cross
+    across -= c2
+    np.maximum(across, 0.0, out=across)
+    np.sqrt(across, out=across)
+    across *= lr
+    along = shrink * w2
+    np.multiply(lr, cross, out=c2)
+    along -= c2
+    return np.arctan2(across, along, out=along)
 
 
 def _head(beta: float, n: int) -> int:
@@ -256,45 +311,96 @@ def _adam(lr: np.ndarray, w0: float, b1: float, lam: float) -> np.ndarray:
     k_head = 1.0 - pw
     m2_head = (1.0 - b1) ** 2 * (1.0 - pw * pw) / (1.0 - b1 * b1)
     m2_tail = (1.0 - b1) / (1.0 + b1)
-    u2 = np.full(n, m2_tail)
+    u2 = np.full(h, m2_tail)
     u2[:h] = m2_head / (k_head * k_head)
-    inv_k = np.ones(n)
-    inv_k[:h] = 1.0 / k_head
-    q = lr * -m2_tail
-    q[:h] = -lr[:h] * m2_head / k_head
-    if n:
-        q[0] = -lr[0] * (1.0 - b1) * _SQRT_2_PI
-    shrink = 1.0 - lr * lam
-    log_s = np.log(shrink) if lam else np.zeros(n)
-    if b1 > 0.0:
-        z = linear_recurrence(None, q, 0.0, logp=log_s + math.log(b1))
-        cross = z * inv_k
-        cross *= b1
-    else:
-        cross = np.zeros(n)
-    qw = lr * u2
-    qw -= 2.0 * shrink * cross
-    qw *= lr
-    w2 = linear_recurrence(None, qw, w0, logp=2.0 * log_s)
-    return _angle(w2, lr, shrink, cross, u2)
+    q_head = -m2_head / k_head
+    if h:
+        q_head[0] = -(1.0 - b1) * _SQRT_2_PI
+    return _chunks(lr, w0, b1, lam, cross_scale=b1, u2_tail=m2_tail, u2_head=u2,
+                   q_tail=-m2_tail, q_head=q_head, k_head=k_head)
+
+
+def _chunks(lr: np.ndarray, w0: float, beta: float, lam: float, *, cross_scale: float,
+            u2_tail: float, u2_head: np.ndarray, q_tail: float, q_head: np.ndarray,
+            k_head: np.ndarray | None = None) -> np.ndarray:
+    """The shared solver of AdamW and Lion, in chunks of :data:`_CHUNK` steps that stay in the
+    CPU's cache, carrying ``Z`` and ``W = E‖w‖²`` from chunk to chunk.
+
+    ``Z_{t+1} = β·s_t·Z_t + η_t·q_t`` (``s = 1 − ηλ``), ``C_t = cross_scale·Z_t / k_t``,
+    ``W_{t+1} = s_t²·W_t + η_t(η_t·U_t − 2·s_t·C_t)``; ``q``, ``U`` and ``k`` are constants after
+    the first ``len(q_head)`` steps. One cumulative sum of ``−log s`` per chunk serves both
+    recurrences (``W``'s factor is its square, ``Z``'s its product with powers of 1/β)."""
+    n = lr.size
+    h = q_head.size
+    out = np.empty(n, dtype=np.float64)
+    z, w = 0.0, float(w0)
+    # Z's sub-blocks: β^−j up to e^600, times the sub-block's 1/Π s up to e^50 (checked below)
+    span = max(1, int(_LOG_SPAN / -math.log(beta))) if 0.0 < beta < 1.0 else 0
+    ramp = np.exp(-math.log(beta) * np.arange(1, min(span, _CHUNK) + 1)) if span else None
+    if ramp is not None and span < 64:  # β near 0: sub-blocks too short to pay off
+        ramp = np.ones(0)
+    for a in range(0, n, _CHUNK):
+        b = min(n, a + _CHUNK)
+        eta = lr[a:b]
+        hh = max(0, min(h, b) - a)  # steps of this chunk inside the head
+        u2: np.ndarray | float = u2_tail
+        if hh:
+            u2 = np.full(b - a, u2_tail)
+            u2[:hh] = u2_head[a : a + hh]
+        decay = eta * lam
+        shrink = 1.0 - decay
+        neg = np.log1p(-decay, out=decay)
+        np.negative(neg, out=neg)  # −log(1 − ηλ) ≥ 0
+        e_s = None
+        if float(neg.max()) * (b - a) <= _LOG_SPAN / 2:
+            e_s = np.cumsum(neg)
+            np.exp(e_s, out=e_s)  # 1/Π s ≤ e^300
+        if ramp is not None:
+            q = eta * q_tail
+            if hh:
+                q[:hh] = eta[:hh] * q_head[a : a + hh]
+            if e_s is not None and ramp.size and float(neg.max()) * ramp.size <= 50.0:
+                cross, z = _decayed(q, z, e_s, beta, ramp)
+            else:
+                cross, z = _solve(q, z, neg - math.log(beta))
+            cross *= cross_scale
+            if hh and k_head is not None:
+                cross[:hh] /= k_head[a : a + hh]
+        else:
+            cross = np.zeros(b - a)
+        qw = shrink * cross
+        qw *= -2.0
+        qw += eta * u2
+        qw *= eta
+        if e_s is not None:
+            w2, w = _solve_scaled(qw, w, e_s * e_s)
+        else:
+            w2, w = _solve(qw, w, 2.0 * neg)
+        out[a:b] = _angle(w2, eta, shrink, cross, u2)
+    return out
 
 
 def _lion(lr: np.ndarray, w0: float, b1: float, b2: float, lam: float, g2: float) -> np.ndarray:
     """Lion (Chen et al. 2023, arXiv:2302.06675, Algorithm 2): ``c = β1 m + (1−β1) g``,
     ``u = sign(c)``, ``m ← β2 m + (1−β2) g``. ``E⟨x, sign(c)⟩ = √(2/π)·Cov(x, c)/σ_c`` for a
-    Gaussian ``c``; ``‖u‖² = n``."""
-    t = np.arange(lr.size, dtype=np.float64)
-    shrink = 1.0 - lr * lam
+    Gaussian ``c``; ``‖u‖² = n``. ``Z_t = E⟨w_t, m_{t−1}⟩`` obeys
+    ``Z_{t+1} = β2·s_t·Z_t − η_t√(2/π)(β1β2·E m_{t−1}² + (1−β1)(1−β2)g²)/σ_c``, and
+    ``E⟨w_t, u_t⟩ = √(2/π)·β1·Z_t/σ_c``; ``E m_{t−1}² ∝ 1 − β2^(2t)`` settles after a head."""
+    n = lr.size
+    h = _head(b2 * b2, n)
+    t = np.arange(max(h, 1), dtype=np.float64)
     pw = b2 ** (2.0 * t)  # E m_{t−1}² ∝ 1 − β2^(2t)
     m_prev = (1.0 - b2) ** 2 * g2 * (1.0 - pw) / (1.0 - b2 * b2)
     sd_c = np.sqrt(b1 * b1 * m_prev + (1.0 - b1) ** 2 * g2)
-    q = -lr * _SQRT_2_PI * (b1 * b2 * m_prev + (1.0 - b1) * (1.0 - b2) * g2) / sd_c
-    log_s = np.log(shrink)
-    z = linear_recurrence(None, q, 0.0, logp=log_s + math.log(b2))  # Z_t = E⟨w_t, m_{t−1}⟩
-    cross = _SQRT_2_PI * b1 * z / sd_c
-    u2 = np.ones_like(lr)
-    w2 = linear_recurrence(None, lr * (lr - 2.0 * shrink * cross), w0, logp=2.0 * log_s)
-    return _angle(w2, lr, shrink, cross, u2)
+    m_inf = (1.0 - b2) ** 2 * g2 / (1.0 - b2 * b2)
+    sd_inf = math.sqrt(b1 * b1 * m_inf + (1.0 - b1) ** 2 * g2)
+
+    def q_of(m: Any, sd: Any) -> Any:
+        return -_SQRT_2_PI * (b1 * b2 * m + (1.0 - b1) * (1.0 - b2) * g2) / sd
+
+    return _chunks(lr, w0, b2, lam, cross_scale=_SQRT_2_PI * b1 / sd_inf, u2_tail=1.0,
+                   u2_head=np.ones(h), q_tail=q_of(m_inf, sd_inf), q_head=q_of(m_prev, sd_c)[:h],
+                   k_head=(sd_c / sd_inf)[:h])
 
 
 def _sgd(lr: np.ndarray, w0: float, mom: float, lam: float, g2: float) -> np.ndarray:
