@@ -89,8 +89,11 @@ def main() -> None:
     best = {m: float("inf") for m in modes}
     own = {m: float("inf") for m in modes}
     rss_growth = 0
-    for _ in range(a.rounds):
-        for mode, every in modes.items():
+    names = list(modes)
+    for r in range(a.rounds):
+        # the order rotates each round, so no mode always follows the same other one
+        for mode in names[r % 3:] + names[:r % 3]:
+            every = modes[mode]
             rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             t0 = time.perf_counter()
             if every is None:

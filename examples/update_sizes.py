@@ -219,7 +219,6 @@ def figures(runs: dict[str, Path], losses: dict[str, list[float]], out: Path) ->
     ax.legend(fontsize=8)
     bx.set_xlabel("optimizer step")
     bx.set_ylabel(f"training loss (mean of {k} steps)")
-    bx.set_yscale("log")
     bx.set_title("loss", fontsize=10)
     bx.legend(fontsize=8)
     path = out / "updates-compare.png"

@@ -286,3 +286,4 @@ def test_predict_figure(tmp_path):
     else:
         assert r.exit_code == 0, r.output
         assert out.read_bytes()[:4] == b"\x89PNG"
+

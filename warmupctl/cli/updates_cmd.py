@@ -177,6 +177,31 @@ def _measured(source: str, *, output: Optional[str], metric: str, layers: Option
         _written(path, output, terminal, f"{fmt}, {len(j.names)} layers", quiet)
 
 
+def _stream_json(prediction: Any, chunk: int = 1 << 16) -> None:
+    """``prediction.to_json()`` written array by array in chunks, so a run of 10^7 steps does not
+    build its JSON text (or a list of Python floats) in memory at once."""
+    import json as _json
+
+    import numpy as np
+
+    out = sys.stdout
+    out.write("{")
+    for k, key in enumerate(("step", "lr", "angle", "equilibrium")):
+        values = getattr(prediction, key)
+        out.write(("" if k == 0 else ", ") + f'"{key}": ')
+        if values is None:
+            out.write("null")
+            continue
+        out.write("[")
+        arr = np.asarray(values)
+        for i in range(0, len(arr), chunk):
+            part = arr[i:i + chunk].tolist()  # Python ints and floats: repr round-trips
+            out.write(("" if i == 0 else ", ") + ", ".join(map(repr, part)))
+        out.write("]")
+    out.write(f', "model": {_json.dumps(prediction.model, ensure_ascii=False)}')
+    out.write("}\n")
+
+
 def _predict(spec: Optional[str], flags: dict[str, tuple[str, Any]], *, output: Optional[str],
              terminal: bool, fan_in: Optional[str], init_std: Optional[float], json: bool,
              quiet: bool, given_metric: str, layers: Optional[str]) -> None:
@@ -191,6 +216,7 @@ def _predict(spec: Optional[str], flags: dict[str, tuple[str, Any]], *, output: 
     if init_std is not None and not (math.isfinite(init_std) and init_std > 0):
         raise WarmupctlError(f"--init-std must be a positive number, got {init_std!r}")
     try:
+        from ..updates import predict as predict_module
         from ..updates.predict import predict as run_prediction
     except ImportError:
         raise WarmupctlError("--predict needs warmupctl.updates.predict, which this build of "
@@ -198,12 +224,19 @@ def _predict(spec: Optional[str], flags: dict[str, tuple[str, Any]], *, output: 
     path, fmt = (None, "png") if json and output is None else _output(output, False,
                                                                        "updates-predicted.png")
     schedule = load_schedule(spec, flags, quiet)
+    steps = None
+    limit = getattr(predict_module, "MAX_STEPS", None)
+    if limit is not None and schedule.total_steps > limit:
+        # the prediction holds a few float64 arrays of the run's length: bounded
+        steps = limit
+        notice(f"--predict: the run has {schedule.total_steps:,} steps; predicting the first "
+               f"{limit:,}", quiet)
     try:
-        prediction = run_prediction(schedule, fan_in=n, init_std=init_std)
+        prediction = run_prediction(schedule, fan_in=n, init_std=init_std, steps=steps)
     except ValueError as exc:
         raise WarmupctlError(f"--predict: {exc}") from None
     if json:
-        emit_json(prediction.to_json())
+        _stream_json(prediction)
     if path is None:
         return
     try:
