@@ -126,6 +126,8 @@ def test_png_written_atomically_and_path_printed(tmp_path):
     r = _run("updates", str(log), "-o", str(out))
     assert r.exit_code == 0, r.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the warning that --json lists is said on stderr too
+    assert "the median angle reached 5.77× the equilibrium at the peak rate" in r.stderr
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:

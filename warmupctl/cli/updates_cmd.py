@@ -155,8 +155,13 @@ def _measured(source: str, *, output: Optional[str], metric: str, layers: Option
         out = {"format": "warmupctl.updates-summary/v1", "log": source,
                "every": log.header.get("every"), **summary(j)}
         emit_json(out)
-    elif j.why_none and metric in ("angle", "neuron_angle"):
-        notice(f"no equilibrium line: {j.why_none}", quiet)
+    else:
+        from ..monitor.judge import summary as summarize
+
+        # what --json would call a warning, said in one line each (the figure shows the rest)
+        for finding in summarize(j)["findings"]:
+            if finding["severity"] == "warning" or finding["rule"] == "updates-no-equilibrium":
+                notice(finding["message"], quiet)
     name = "stdin" if source == "-" else Path(source).name
     head = title if title is not None else f"{name}: {metric.replace('_', ' ')} per layer"
     if terminal:

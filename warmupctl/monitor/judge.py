@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import WarmupctlError
-from ..textsafe import quote
+from ..textsafe import quote, visible
 from ..updates import equilibrium as eq
 from .log import UpdateLog
 
@@ -231,7 +231,8 @@ def findings(j: Judged, s: dict[str, Any]) -> list[dict[str, str]]:
                 "updates-above-equilibrium", "warning",
                 f"the median {j.metric} reached {r:.3g}× the equilibrium at the peak rate at step "
                 f"{at:,}, "
-                f"{where}; the largest layer: {worst['layer']} at {worst['max_ratio']:.3g}× "
+                f"{where}; the largest layer: {visible(worst['layer'], 80)} at "
+                f"{worst['max_ratio']:.3g}× "
                 f"(step {worst['ratio_step']:,}). Oversized early updates are what warmup "
                 "limits", f"{SEED}; {eq.SOURCE}"))
         if j.settle is None:
