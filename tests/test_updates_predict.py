@@ -181,6 +181,10 @@ def test_predict_reads_the_training_block_and_its_row_fields():
     assert "fan-in 64" in predict(s, fan_in=64).model
     plain = predict(spec(optimizer="adamw", weight_decay=0.1))
     assert "fan-in 768" in plain.model and "0.02" in plain.model
+    # no optimizer: torch's AdamW defaults, said in the model line
+    bare = predict(parse({"total": 500, "peak_lr": 1e-3}))
+    assert "λ=0.01" in bare.model and "torch's AdamW defaults" in bare.model
+    assert bare.equilibrium[0] == pytest.approx(eq.adamw(1e-3, 0.01, 0.9), rel=1e-14)
 
 
 def test_to_json_is_the_contract_shape():
@@ -214,6 +218,8 @@ def test_a_window_of_the_first_steps_and_the_length_limit():
 def test_errors():
     with pytest.raises(ValueError, match="adafactor"):
         predict(spec(optimizer="adafactor"))
+    with pytest.raises(ValueError, match="Nesterov momentum is not modelled"):
+        predict(spec(optimizer="nesterov", weight_decay=1e-4))
     with pytest.raises(ValueError, match="fan_in"):
         predict(spec(optimizer="adamw"), fan_in=1)
     with pytest.raises(ValueError, match="init_std"):
@@ -263,3 +269,27 @@ def test_vectorised_solver_equals_the_recurrences_stepped_by_hand(peak, lam, b1,
                         fan_in=256, init_std=0.02).angle
     want = adamw_recurrence_by_loop(lr, b1, lam, 0.02)
     assert np.max(np.abs(got / want - 1)) < 1e-9
+
+
+def sgd_recurrence_by_loop(lr, mom, lam, sigma, g2):
+    """docs/updates.md's SGD moment recurrences stepped one at a time in plain Python."""
+    w, x, b, out = sigma**2, 0.0, 0.0, []
+    for eta in lr.tolist():
+        b = mom * mom * b + g2 + lam * lam * w + 2 * mom * lam * x
+        v = mom * x + lam * w
+        out.append(math.atan2(eta * math.sqrt(max(b * w - v * v, 0.0)), w - eta * v))
+        w, x = w - 2 * eta * v + eta * eta * b, v - eta * b
+    return np.array(out)
+
+
+@pytest.mark.parametrize("mom, lam, steps", [(0.9, 0.05, 50_000), (0.0, 0.1, 20_000),
+                                             (0.99, 1e-4, 70_001)])
+def test_sgd_blocks_side_by_side_equal_the_recurrences_stepped_by_hand(mom, lam, steps):
+    lr = 1e-2 * (0.5 + 0.5 * np.cos(np.linspace(0, 7, steps)) ** 2)
+    lr[:100] = np.linspace(0.0, lr[100], 100)
+    training = {"optimizer": "sgd", "momentum": mom, "weight_decay": lam}
+    got = predict_rates(lr, training, fan_in=256, init_std=0.1).angle
+    want = sgd_recurrence_by_loop(lr, mom, lam, 0.1, 255 / 256)
+    live = lr > 0
+    assert np.max(np.abs(got[live] / want[live] - 1)) < 1e-12
+    assert np.all(got[~live] == 0)

@@ -110,3 +110,15 @@ def test_docs_table_against_two_over_one_minus_beta2_is_current():
         cells = [f"{beta2:g}", f"{untuned_warmup(beta2):,}"]
         cells += [f"{found(peak, beta2):,}" for peak in (3e-4, 6e-4, 1e-3, 1e-2)]
         assert "| " + " | ".join(cells) + " |" in text
+
+
+def test_a_billion_step_run_is_judged_on_a_bounded_window():
+    from warmupctl.updates.warmup import WINDOW_CAP
+
+    long = warmupctl.load({"total": "1B", "peak_lr": 6e-4,
+                           "warmup": {"shape": "linear", "length": "10%"},
+                           "training": {"optimizer": "adamw", "weight_decay": 0.1}})
+    ratio, step, pred = early_peak(long)
+    assert pred.angle.size == WINDOW_CAP and step < WINDOW_CAP and ratio < 2
+    with pytest.raises(ValueError, match="no linear warmup of up to 2,096,152 steps"):
+        shortest_warmup(long, bound=1.0001)

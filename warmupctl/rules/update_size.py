@@ -11,6 +11,7 @@ their prediction does not depend on the gradient's scale (SGD's does, and a spec
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterator
 
 from ._core import Facts, Rule, lr, num
@@ -30,8 +31,18 @@ EVIDENCE = ("*derived*: a random-walk model of a scale-invariant row, checked ag
             "the 4× line is warmupctl's choice.")
 
 
+#: the two rules share one prediction per schedule
+_SEEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _peak(f: Facts) -> tuple[float, int, float, float, str] | None:
     """(ratio, step, angle, equilibrium at the peak rate, row description), or None."""
+    if f.schedule not in _SEEN:
+        _SEEN[f.schedule] = _predict_peak(f)
+    return _SEEN[f.schedule]
+
+
+def _predict_peak(f: Facts) -> tuple[float, int, float, float, str] | None:
     from ..updates import equilibrium as eq
     from ..updates.predict import DEFAULT_FAN_IN, DEFAULT_INIT_STD
     from ..updates.warmup import early_peak

@@ -40,6 +40,8 @@ DEFAULTS_SOURCE = "GPT-2 small: fan-in 768, init N(0, 0.02²) (HF GPT2Config def
 #: when no optimizer is named: torch.optim.AdamW's defaults (betas (0.9, 0.999), weight_decay 0.01)
 DEFAULT_TRAINING: Mapping[str, Any] = {"optimizer": "adamw", "beta1": 0.9, "beta2": 0.999,
                                        "weight_decay": 0.01}
+#: SGD runs at least this long are solved in blocks side by side (shorter: a plain loop)
+_SGD_BLOCKED = 1 << 14
 #: the longest prediction :func:`predict` makes at once (~1 GiB of arrays)
 MAX_STEPS = 2**25
 #: the largest log-range of a cumulative product inside one block of the recurrence solver
@@ -103,13 +105,13 @@ def resolve(training: Mapping[str, Any] | None) -> dict[str, Any]:
 def _family(optimizer: str) -> str:
     name = optimizer.strip().lower()
     k = eq.kind(name)
-    if k is not None:
+    if k is not None and name != "nesterov":
         return k
     if name == "adam":
         return "adam"
     raise ValueError(
         f"no update-size model for optimizer {name[:40]!r} "
-        "(known: adamw, adam, sgd, nesterov is not modelled, lion)"
+        "(known: adamw, adam, sgd with momentum, lion; Nesterov momentum is not modelled)"
     )
 
 
@@ -145,7 +147,7 @@ def predict(
         raise ValueError(f"the run has {total:,} steps: predict at most {MAX_STEPS:,} at a time "
                          f"(pass steps=N for the first N)")
     lr = np.asarray(schedule.window(0, stop), dtype=np.float64)
-    return predict_rates(lr, block, fan_in=n, init_std=sigma, grad_rms=grad_rms)
+    return predict_rates(lr, training, fan_in=n, init_std=sigma, grad_rms=grad_rms)
 
 
 def predict_rates(
@@ -186,12 +188,11 @@ def predict_rates(
         angle = _lion(lr, w0, b1, b2, lam, g2)
         what = f"Lion β1={b1:g}, β2={b2:g}, λ={lam:g}"
     else:
-        if str(block["optimizer"]).strip().lower() == "nesterov":
-            raise ValueError("no update-size model for Nesterov momentum (known: sgd with "
-                             "momentum, adamw, adam, lion)")
         mom = float(block.get("momentum", 0.0))
         angle = _sgd(lr, w0, mom, lam, g2)
         what = f"SGD momentum={mom:g}, λ={lam:g} (L2), gradient RMS {grad_rms:g}"
+    if not (training or {}).get("optimizer"):
+        what += " (no training.optimizer: torch's AdamW defaults)"
     equi = eq.equilibrium(lr, block) if family != "adam" else None
     model = (f"{what}; row fan-in {fan_in}, init N(0, {init_std:g}²); iid Gaussian gradients "
              "orthogonal to the row (random walk, Kosson et al. 2023)")
@@ -407,7 +408,54 @@ def _sgd(lr: np.ndarray, w0: float, mom: float, lam: float, g2: float) -> np.nda
     """SGD in torch's form: ``b_t = α b_{t−1} + g_t + λ w_t`` (``b_{−1} = 0``), ``w ← w − η b``.
 
     The moments ``W = E‖w‖²``, ``X = E⟨w_t, b_{t−1}⟩``, ``B = E‖b_{t−1}‖²`` form a coupled linear
-    system (the decay runs through the momentum), stepped here one step at a time."""
+    system (the decay runs through the momentum): each step is an affine map of ``(W, X, B)``.
+    Short runs are stepped one step at a time (:func:`_sgd_loop`); longer ones in ~√N blocks
+    run side by side: the blocks' composed maps first, then the state at each block's start
+    (a short loop over blocks), then every block's steps at once."""
+    n = lr.size
+    if n < _SGD_BLOCKED:
+        return _sgd_loop(lr, w0, mom, lam, g2)
+    size = 1 << max(6, (math.isqrt(n) - 1).bit_length())
+    blocks = -(-n // size)
+    eta = np.zeros(blocks * size)
+    eta[:n] = lr
+    grid = eta.reshape(blocks, size)
+    # 1. each block's composed map of (W, X, B, 1): its rows, all blocks at once (rows of the
+    #    homogeneous 4×4 matrix; the constant row (0, 0, 0, 1) needs no update)
+    mw, mx, mb = (np.zeros((blocks, 4)) for _ in range(3))
+    mw[:, 0], mx[:, 1], mb[:, 2] = 1.0, 1.0, 1.0
+    one = np.zeros(4)
+    one[3] = g2
+    a2, lam2, two_al = mom * mom, lam * lam, 2.0 * mom * lam
+    for j in range(size):
+        e = grid[:, j : j + 1]
+        mb = a2 * mb + lam2 * mw + two_al * mx + one
+        v = mom * mx + lam * mw
+        mw, mx = mw - 2.0 * e * v + (e * e) * mb, v - e * mb
+    maps = np.zeros((blocks, 4, 4))
+    maps[:, 0], maps[:, 1], maps[:, 2], maps[:, 3, 3] = mw, mx, mb, 1.0
+    # 2. the state at each block's start
+    starts = np.empty((blocks, 4))
+    y = np.array([float(w0), 0.0, 0.0, 1.0])
+    for k in range(blocks):
+        starts[k] = y
+        y = maps[k] @ y
+    # 3. every block's steps, side by side
+    out = np.empty((blocks, size))
+    w, x, b = starts[:, 0].copy(), starts[:, 1].copy(), starts[:, 2].copy()
+    for j in range(size):
+        e = grid[:, j]
+        b = a2 * b + g2 + lam2 * w + two_al * x
+        v = mom * x + lam * w
+        across = b * w - v * v
+        np.maximum(across, 0.0, out=across)
+        out[:, j] = np.arctan2(e * np.sqrt(across), w - e * v)
+        w, x = w - 2.0 * e * v + e * e * b, v - e * b
+    return out.reshape(-1)[:n]
+
+
+def _sgd_loop(lr: np.ndarray, w0: float, mom: float, lam: float, g2: float) -> np.ndarray:
+    """:func:`_sgd` one step at a time."""
     n = lr.size
     out = np.empty(n, dtype=np.float64)
     w, x, b = float(w0), 0.0, 0.0
@@ -415,9 +463,6 @@ def _sgd(lr: np.ndarray, w0: float, mom: float, lam: float, g2: float) -> np.nda
     for i, eta in enumerate(lr.tolist()):
         b = a2 * b + g2 + lam2 * w + two_al * x
         v = mom * x + lam * w
-        norm = math.sqrt(w)
-        along = norm - eta * v / norm
-        across = eta * math.sqrt(max(b - v * v / w, 0.0))
-        out[i] = math.atan2(across, along)
+        out[i] = math.atan2(eta * math.sqrt(max(b * w - v * v, 0.0)), w - eta * v)
         w, x = w - 2.0 * eta * v + eta * eta * b, v - eta * b
     return out

@@ -7,8 +7,9 @@ shortest linear warmup that keeps that multiple within a bound. Pure NumPy.
 The window: while the rate does not grow, the predicted angle relaxes towards the equilibrium
 (from above when the row's norm is below its equilibrium norm, from below otherwise), so the
 largest multiple falls inside the warmup or within momentum's memory after it. The window is
-``2·warmup + 2000`` steps (all of a shorter run); tests/test_updates_warmup.py checks it against
-the whole run for the presets.
+``2·warmup + 2000`` steps (all of a shorter run; at most 2^22 steps, so a warmup longer than
+~2M steps is judged on its first 4M steps); tests/test_updates_warmup.py checks it against the
+whole run for the presets.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from .predict import Prediction, predict_rates, resolve
 DEFAULT_BOUND = 2.0
 #: steps past twice the warmup that the early window keeps
 TAIL = 2000
+#: the longest early window (bounded time and memory for any run): 2^22 steps
+WINDOW_CAP = 1 << 22
 
 
 def window(warmup: int, total: int) -> int:
     """The early window's length for a warmup of ``warmup`` steps in a run of ``total``."""
-    return int(min(total, 2 * max(0, int(warmup)) + TAIL))
+    return int(min(total, 2 * max(0, int(warmup)) + TAIL, WINDOW_CAP))
 
 
 def _schedule(schedule_or_params: Any) -> Schedule:
@@ -109,13 +112,16 @@ def shortest_warmup(schedule_or_params: Any, bound: float = DEFAULT_BOUND, *,
         raise ValueError(f"no equilibrium to bound the updates by: {why_none(block) or 'none'}")
     if first <= bound:
         return 0
+    longest = min(total - 1, (WINDOW_CAP - TAIL) // 2)  # its window still holds its end
     lo, hi = 0, 1  # ratio(lo) > bound; double hi until ratio(hi) ≤ bound
     while ratio(hi) > bound:
         lo = hi
-        if hi >= total - 1:
-            raise ValueError(f"no linear warmup shorter than the run ({total:,} steps) keeps "
-                             f"the predicted angular update within {bound:g}× equilibrium")
-        hi = min(2 * hi, total - 1)
+        if hi >= longest:
+            what = (f"shorter than the run ({total:,} steps)" if longest == total - 1
+                    else f"of up to {longest:,} steps")
+            raise ValueError(f"no linear warmup {what} keeps the predicted angular update "
+                             f"within {bound:g}× equilibrium")
+        hi = min(2 * hi, longest)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ratio(mid) > bound:
