@@ -50,6 +50,7 @@ COMMANDS = {
     "validate": "validate_cmd",
     "recommend": "recommend_cmd",
     "presets": "presets_cmd",
+    "updates": "updates_cmd",
 }
 
 
