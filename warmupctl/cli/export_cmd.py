@@ -19,7 +19,6 @@ from ..export import (
     WRITERS,
     estimated_bytes,
     rows,
-    write_target,
 )
 from ..fileio import atomic_writer, is_special
 from ..spec import position
@@ -165,9 +164,13 @@ def _progress(schedule, fmt: str, every: int, quiet: bool) -> Iterator:
 
 
 def _export_target(schedule, fmt: str, output: str, approximate: bool, quiet: bool) -> None:
-    # a refusal raises before anything is written (and the atomic writer keeps an old file)
+    # the check (and a refusal) comes first; the output is opened only to write the result, so
+    # a refused export never opens a FIFO or creates a temporary file
+    from .. import interop
+
+    exported = interop.export(schedule, fmt, approximate=approximate)
     with atomic_writer(output) as stream:
-        exported = write_target(schedule, stream, fmt, approximate)
+        stream.write(exported.text.encode())
     dev = exported.deviation
     if not exported.exact:
         # a warning, shown even with -q: the written config does not reproduce the schedule
@@ -176,7 +179,7 @@ def _export_target(schedule, fmt: str, output: str, approximate: bool, quiet: bo
             f"deviation at step {dev.step:,}: warmupctl {dev.ours!r}, {fmt} {dev.theirs!r}, "
             f"relative error {dev.rel:.3g}\n")
     elif output != "-":
-        notice(f"wrote {output} ({fmt}: {exported.candidate.label}; matches warmupctl at all "
-               f"{schedule.total_steps:,} steps, worst relative difference {dev.rel:.1g})", quiet)
+        notice(f"wrote {output} ({fmt}: {exported.candidate.label}; matches warmupctl at "
+               f"{dev.coverage()}, worst relative difference {dev.rel:.1g})", quiet)
     for note in exported.notes:
         notice(note, quiet)
