@@ -9,13 +9,12 @@ import subprocess
 
 import numpy as np
 import pytest
+from test_hostile_import import entry_point
 
 from warmupctl import interop
 from warmupctl.interop import _common
 from warmupctl.interop._common import FULL_CHECK_STEPS, compare
 from warmupctl.loading import load
-
-from test_hostile_import import entry_point
 
 
 def schedule(total, warmup="1%", decay=None):

@@ -14,7 +14,8 @@ import pytest
 
 BOMB = "\n".join(
     ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [f"{b}: &{b} [{', '.join(['*' + a] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi")]
+    + [f"{b}: &{b} [{', '.join(['*' + a] * 9)}]"
+       for a, b in zip("abcdefgh", "bcdefghi", strict=True)]
     + ["learning_rate: 3.0e-4", "max_steps: 1000", "lr: 3.0e-4"]) + "\n"
 HUGE = "1" + "0" * 5000
 

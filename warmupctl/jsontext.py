@@ -25,7 +25,7 @@ from .yamltext import MAX_BYTES, MAX_DEPTH
 #: the longest number literal accepted (digits, sign, point and exponent included)
 MAX_DIGITS = 100
 
-_LONG_NUMBER = re.compile(r"(?<![\w.])[0-9_]{%d,}" % (MAX_DIGITS + 1))
+_LONG_NUMBER = re.compile(r"(?<![\w.])[0-9_]{" + str(MAX_DIGITS + 1) + ",}")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 
 
