@@ -87,11 +87,24 @@ def _explain(schedule: Schedule, target: str, cands: list[Candidate]) -> tuple[s
     can = [t for t in able_targets(schedule) if t != target]
     dev = closest.deviation
     assert dev is not None
-    text = (f"{TITLES[target]} cannot express this schedule exactly: {reasons}. "
-            f"Exact formats: {join_words(can + ['json/csv/npy tables'])}. "
-            f"--approximate writes the closest {target} config ({closest.label}; worst "
-            f"deviation at {dev.describe(target)})")
+    text = (f"{TITLES[target]} cannot express this schedule exactly. Fix: {_fix(target, can)}, "
+            f"or pass --approximate for the closest {target} config ({closest.label}), off by "
+            f"{dev.rel:.3g} relative at worst ({dev.describe(target).split(' (')[0]}). "
+            f"Why: {reasons}. Exact formats: {join_words(can + ['json/csv/npy tables'])}")
     return text, closest
+
+
+def _fix(target: str, can: list[str]) -> str:
+    """The first thing to try when ``target`` refuses: the way to run the exact schedule under
+    the same trainer, else the first exact format."""
+    if target == "deepspeed" and "torch" in can:
+        return ("export -f torch and pass make_scheduler(optimizer) to "
+                "deepspeed.initialize(lr_scheduler=...) instead of a scheduler block")
+    if target == "hf" and "torch" in can:
+        return ("export -f torch and pass make_scheduler(optimizer) to the Trainer "
+                "(optimizers=(optimizer, scheduler))")
+    trainers = [t for t in can if t in TARGETS]
+    return f"use -f {trainers[0]} (exact)" if trainers else "use a json/csv/npy table (exact)"
 
 
 def able_targets(schedule: Schedule) -> list[str]:

@@ -259,8 +259,7 @@ def _closest_guesses(schedule: Schedule) -> list[Candidate]:
 
 
 def _lag_problem() -> str:
-    return (f"{LAG}. Under DeepSpeed, pass the scheduler from `warmupctl export -f torch` to "
-            "deepspeed.initialize(lr_scheduler=...) instead of a config block")
+    return LAG
 
 
 def render(candidate: Candidate, schedule: Schedule) -> str:
