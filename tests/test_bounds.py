@@ -120,3 +120,17 @@ def test_deepspeed_torch_scheduler_beyond_the_replay_limit_is_refused(tmp_path):
                                            "1e12"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2 and "1,000,000 steps" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_replayed_candidates_are_tried_only_up_to_the_replay_limit():
+    # a cosine from the peak to 0 without warmup is torch's CosineAnnealingLR, whose chainable
+    # form is replayed update by update: above REPLAY_STEPS only the closed forms are tried
+    spec = {"peak_lr": 3e-4, "decay": {"shape": "cosine", "final_lr": 0.0}}
+    short = load({**spec, "total": 1000})
+    long = load({**spec, "total": 10**12})
+    assert interop.export(short, "torch").candidate.label == "CosineAnnealingLR"
+    out = interop.export(long, "torch")
+    assert out.candidate.label == "LambdaLR (closed form)" and out.exact
+    assert not out.deviation.full
+    ds = interop.export(long, "deepspeed", approximate=True)
+    assert not ds.candidate.replayed and not ds.candidate.label.startswith("torch")

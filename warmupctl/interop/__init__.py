@@ -27,7 +27,15 @@ from types import ModuleType
 
 from ..engine import Schedule
 from ..errors import WarmupctlError
-from ._common import RTOL, Candidate, Deviation, NotExpressible, compare, join_words
+from ._common import (
+    REPLAY_STEPS,
+    RTOL,
+    Candidate,
+    Deviation,
+    NotExpressible,
+    compare,
+    join_words,
+)
 from ._specgen import Imported, UnsupportedConfig, to_yaml
 
 TARGETS = ("hf", "deepspeed", "megatron", "torch", "optax", "keras")
@@ -54,6 +62,23 @@ class Exported:
     exact: bool
     deviation: Deviation
     notes: list[str] = field(default_factory=list)
+
+
+def _candidates(mod: ModuleType, schedule: Schedule) -> list[Candidate]:
+    """The target's candidates that can be checked in bounded time: one that replays the library
+    update by update (torch's built-in classes, alone or inside a ds_config) only for runs of up
+    to ``REPLAY_STEPS``; the closed forms cover longer runs."""
+    cands = mod.candidates(schedule)
+    if schedule.total_steps <= REPLAY_STEPS:
+        return cands
+    return [c for c in cands if not (c.replayed or _torch_builtin(c))]
+
+
+def _torch_builtin(cand: Candidate) -> bool:
+    # torch.py's built-in-class candidates (config ("builtin", children, base)) replay the
+    # classes step by step; they do not set ``replayed`` themselves
+    cfg = cand.config
+    return isinstance(cfg, tuple) and bool(cfg) and cfg[0] == "builtin"
 
 
 def _evaluate(schedule: Schedule, cands: list[Candidate]) -> Candidate | None:
@@ -115,7 +140,7 @@ def able_targets(schedule: Schedule) -> list[str]:
             if target_module(name).refusal(schedule) is None:
                 out.append(name)
             continue
-        cands = target_module(name).candidates(schedule)
+        cands = _candidates(target_module(name), schedule)
         if _evaluate(schedule, cands) is not None:
             out.append(name)
     return out
@@ -127,7 +152,7 @@ def why_not(schedule: Schedule, target: str) -> str | None:
     hard = getattr(mod, "refusal", lambda s: None)(schedule)
     if hard:
         return hard
-    cands = mod.candidates(schedule)
+    cands = _candidates(mod, schedule)
     if _evaluate(schedule, cands) is not None:
         return None
     return _explain(schedule, target, cands)[0]
@@ -140,7 +165,7 @@ def export(schedule: Schedule, target: str, *, approximate: bool = False) -> Exp
     hard = getattr(mod, "refusal", lambda s: None)(schedule)
     if hard:
         raise NotExpressible(hard)
-    cands = mod.candidates(schedule)
+    cands = _candidates(mod, schedule)
     chosen = _evaluate(schedule, cands)
     if chosen is not None:
         assert chosen.deviation is not None

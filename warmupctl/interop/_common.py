@@ -147,6 +147,8 @@ def relative_error(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     return np.where(bad, 1.0, rel)
 
 
+#: candidates whose simulator replays every update are tried only for runs up to this length
+REPLAY_STEPS = 1_000_000
 #: runs up to this many steps are compared at every step; longer ones at :func:`check_steps`
 FULL_CHECK_STEPS = 1 << 20
 #: every step within this many of a phase boundary, milestone, restart or kink is compared
@@ -249,6 +251,9 @@ class Candidate:
     #: the target's own form of the schedule's decay shape (HF ``warmup_stable_decay`` for a
     #: WSD): when several candidates fail, a refusal gives this one's reasons
     natural: bool = False
+    #: the simulator replays the library update by update (torch's chainable schedulers): its
+    #: cost grows with the run, so it is only tried up to :data:`REPLAY_STEPS`
+    replayed: bool = False
 
     def check(self, schedule: Schedule) -> Deviation:
         if self.deviation is None:

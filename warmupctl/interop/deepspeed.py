@@ -36,6 +36,7 @@ from ..engine import Schedule
 from ..textsafe import quote
 from . import torch as torch_target
 from ._common import (
+    REPLAY_STEPS,
     Candidate,
     config_number,
     describe_phase,
@@ -213,7 +214,7 @@ def candidates(schedule: Schedule) -> list[Candidate]:
         base = max(max(ph.a, ph.b) for ph in schedule.phases)
         cfg = {"optimizer": {"params": {"lr": base}},
                "scheduler": {"type": c.cls, "params": dict(c.kwargs)}}
-        out.append(Candidate(f"torch {c.cls} (no lag)", cfg, simulator(cfg)))
+        out.append(Candidate(f"torch {c.cls} (no lag)", cfg, simulator(cfg), replayed=True))
     out.extend(_closest_guesses(schedule))
     return out
 
@@ -395,7 +396,7 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
 
 #: torch schedulers inside a ds_config are replayed step by step (their chainable form rounds
 #: differently from any closed form): runs longer than this are refused, to bound the time
-REPLICA_LIMIT = 1_000_000
+REPLICA_LIMIT = REPLAY_STEPS
 
 
 def _import_torch(typ: str, prm: Mapping[str, Any], lr: float | None, origin: str,
