@@ -7,8 +7,10 @@ Runs, in order: curve evaluation against bare NumPy and the libraries' scheduler
 (bench_engine.py), start-up against the dependencies' import floor (bench_startup.py), export
 throughput and peak memory by run length (bench_export.py), plotting 10^8 against 10^4 steps and
 against bare matplotlib (bench_plot.py), `show`'s summary of long runs against the exact sum at
-2^25 steps (bench_show.py), and the training-loop adapters against HF's schedulers
-(bench_adapters.py). Goals and the numbers from one machine are in docs/performance.md.
+2^25 steps (bench_show.py), the training-loop adapters against HF's schedulers
+(bench_adapters.py), and every trainer export and import at 10^6 … 2^53 steps against the
+10^6-step time (bench_bounds.py). Goals and the numbers from one machine are in
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def main() -> None:
         ["bench_plot.py"],
         ["bench_show.py"],
         ["bench_adapters.py"],
+        ["bench_bounds.py", "--runs", "1" if args.quick else "3"],
     ]
     failed = []
     for script, *rest in runs:
