@@ -136,3 +136,12 @@ def test_a_huge_file_is_refused_unread(tmp_path):
     text = "# " + "x" * 2_000_000 + "\nlearning_rate: 3.0e-4\n"
     for fmt in ("hf", "megatron"):
         assert_one_error_line(run_import(tmp_path, fmt, text), "limited")
+
+
+@pytest.mark.parametrize("params", ["0.5", "18446744073709551616", "[1]", '"lr"'])
+def test_deepspeed_optimizer_params_of_the_wrong_type(tmp_path, params):
+    # found by fuzz/fuzz_import.py: a TypeError traceback before
+    text = ('{"scheduler": {"type": "WarmupLR", "params": {"warmup_num_steps": 10}}, '
+            f'"optimizer": {{"params": {params}}}}}')
+    proc = run_import(tmp_path, "deepspeed", text, "--total", "100", name="ds.json")
+    assert_one_error_line(proc, "optimizer.params must be a mapping")

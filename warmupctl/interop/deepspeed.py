@@ -284,8 +284,11 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
     if not isinstance(prm, Mapping):
         raise UnsupportedConfig(f"{origin}: scheduler.params must be a mapping")
     opt = cfg.get("optimizer") or {}
-    opt_lr = config_number((opt.get("params") or {}) if isinstance(opt, Mapping) else {}, "lr",
-                           origin)
+    opt_params = (opt.get("params") or {}) if isinstance(opt, Mapping) else {}
+    if not isinstance(opt_params, Mapping):
+        raise UnsupportedConfig(f"{origin}: optimizer.params must be a mapping, got "
+                                f"{quote(opt_params)}")
+    opt_lr = config_number(opt_params, "lr", origin, label="optimizer.params.lr")
     notes: list[str] = []
     if typ in TORCH_TYPES:
         imported = _import_torch(typ, prm, opt_lr, origin, total)
