@@ -145,3 +145,21 @@ def test_deepspeed_optimizer_params_of_the_wrong_type(tmp_path, params):
             f'"optimizer": {{"params": {params}}}}}')
     proc = run_import(tmp_path, "deepspeed", text, "--total", "100", name="ds.json")
     assert_one_error_line(proc, "optimizer.params must be a mapping")
+
+
+@pytest.mark.parametrize("fmt,text,extra,words", [
+    ("hf", '{"learning_rate": 1e-3, "max_steps": 3864990452517342, "warmup_steps": 1e+308}', [],
+     ["warmup_steps", "2^53"]),
+    ("hf", "learning_rate: 1.0e-3\nwarmup_ratio: 1.0e+308\n", ["--total", "1000"],
+     ["warmup_ratio", "[0, 1]"]),
+    ("megatron", "--lr 1e-3 --train-iters 100000000 --lr-decay-style linear "
+                 "--lr-decay-iters 9223372036854775808", [], ["lr_decay_iters", "2^53"]),
+    ("megatron", "--lr 1e-3 --train-iters 100000000000 --lr-decay-iters 1e+308", [],
+     ["lr_decay_iters", "2^53"]),
+    ("deepspeed", '{"optimizer": {"params": {"lr": 1e-3}}, "scheduler": {"type": '
+                  '"WarmupDecayLR", "params": {"warmup_num_steps": 10, "warmup_type": "linear", '
+                  '"total_num_steps": 1e300}}}', [], ["total_num_steps", "2^53"]),
+], ids=["hf-warmup_steps", "hf-warmup_ratio", "megatron-2^63", "megatron-1e308", "ds-1e300"])
+def test_step_counts_beyond_2_53_are_one_error_line(tmp_path, fmt, text, extra, words):
+    # found by fuzz/fuzz_import.py: OverflowError tracebacks and a 460-character error line
+    assert_one_error_line(run_import(tmp_path, fmt, text, *extra, name="cfg.txt"), *words)

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..engine import Phase, Schedule, unique_steps
 from ..errors import SpecError, WarmupctlError
+from ..spec import MAX_STEPS
 from ..textsafe import quote
 
 #: the exactness bound (relative, at every step)
@@ -64,11 +65,12 @@ def read_config(text: str, origin: str, what: str) -> Any:
 
 
 def config_number(cfg: Any, key: str, origin: str, default: Any = None, *,
-                  integer: bool = False, what: str | None = None, label: str | None = None
-                  ) -> Any:
+                  integer: bool = False, what: str | None = None, label: str | None = None,
+                  maximum: float | None = None) -> Any:
     """``cfg[key]`` as a finite number (strings such as ``"3e-4"`` are accepted), or ``default``;
     a value of another type is one error line naming ``label`` (default ``key``) and quoting at
-    most 80 characters of the value."""
+    most 80 characters of the value. Whole numbers (step counts, batch sizes) and values with a
+    ``maximum`` are limited to 2^53 (or ``maximum``) in size."""
     label = label or key
     if key not in cfg or cfg[key] is None:
         return default
@@ -88,6 +90,11 @@ def config_number(cfg: Any, key: str, origin: str, default: Any = None, *,
                         origin=origin) from None
     if not math.isfinite(x):
         raise SpecError(f"{label}: expected a finite number, got {quote(value)}", origin=origin)
+    limit = maximum if maximum is not None else (MAX_STEPS if integer else None)
+    if limit is not None and abs(x) > limit:
+        raise SpecError(f"{label}: {quote(value)} is larger than {limit:,.0f}"
+                        + (" (2^53, the longest run warmupctl handles)" if limit == MAX_STEPS
+                           else ""), origin=origin)
     if integer:
         if x != int(x):
             raise SpecError(f"{label}: expected a whole number, got {quote(value)}",

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..engine import Schedule
 from ..errors import SpecError
+from ..spec import MAX_STEPS
 from ..textsafe import quote
 from ._common import (
     Candidate,
@@ -434,8 +435,11 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
         raise UnsupportedConfig(
             f"{origin}: max_steps is not set, so the run length depends on num_train_epochs and "
             "the size of the data; give --total STEPS (the Trainer's max_steps)")
-    ws = config_number(cfg, "warmup_steps", origin, 0.0)
+    ws = config_number(cfg, "warmup_steps", origin, 0.0, maximum=MAX_STEPS)
     ratio = config_number(cfg, "warmup_ratio", origin, None)
+    if ratio is not None and not 0 <= ratio <= 1:
+        raise UnsupportedConfig(f"{origin}: warmup_ratio must lie in [0, 1] (transformers "
+                                f"checks the same), got {ratio!r}")
     if ws < 0:
         raise UnsupportedConfig(f"{origin}: warmup_steps must be ≥ 0, got {ws!r}")
     if ratio and not ws:
