@@ -207,9 +207,11 @@ def to_yaml(data: Any) -> str:
 rng_flow = [False]
 
 
-def to_args(cfg: dict[str, Any]) -> str:
+def to_args(cfg: Any) -> str:
     import shlex
 
+    if not isinstance(cfg, dict):
+        return f"--lr {shlex.quote(str(cfg))}\n"
     parts = []
     for k, v in cfg.items():
         flag = "--" + str(k).replace("_", "-")

@@ -163,3 +163,11 @@ def test_deepspeed_optimizer_params_of_the_wrong_type(tmp_path, params):
 def test_step_counts_beyond_2_53_are_one_error_line(tmp_path, fmt, text, extra, words):
     # found by fuzz/fuzz_import.py: OverflowError tracebacks and a 460-character error line
     assert_one_error_line(run_import(tmp_path, fmt, text, *extra, name="cfg.txt"), *words)
+
+
+def test_deepspeed_cosine_without_total_num_steps_is_one_error_line(tmp_path):
+    # found by fuzz/fuzz_import.py: a TypeError traceback when --total was given instead
+    text = ('{"optimizer": {"params": {"lr": 0.002}}, "scheduler": {"type": "WarmupCosineLR", '
+            '"params": {"cos_min_ratio": 0.3, "warmup_type": "linear"}}}')
+    proc = run_import(tmp_path, "deepspeed", text, "--total", "100k", name="ds.json")
+    assert_one_error_line(proc, "WarmupCosineLR needs total_num_steps")

@@ -329,6 +329,9 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
         if lr is None:
             raise UnsupportedConfig(f"{origin}: WarmupCosineLR scales optimizer.params.lr, "
                                     "which is missing")
+        if T is None:  # a required argument of WarmupCosineLR: DeepSpeed stops without it
+            raise UnsupportedConfig(f"{origin}: WarmupCosineLR needs total_num_steps (its cosine "
+                                    "ends there; --total alone does not give it)")
         m = config_number(prm, "warmup_min_ratio", origin, 0.0)
         c = config_number(prm, "cos_min_ratio", origin, 0.0001)
         if "cos_min_ratio" not in prm:
