@@ -171,3 +171,14 @@ def test_deepspeed_cosine_without_total_num_steps_is_one_error_line(tmp_path):
             '"params": {"cos_min_ratio": 0.3, "warmup_type": "linear"}}}')
     proc = run_import(tmp_path, "deepspeed", text, "--total", "100k", name="ds.json")
     assert_one_error_line(proc, "WarmupCosineLR needs total_num_steps")
+
+
+@pytest.mark.parametrize("command", [["import", "cfg.yaml", "-f", "{}"], ["export", "-f", "{}"],
+                                     ["export", "-f", "csv", "--every", "{}"]])
+def test_command_line_values_are_quoted_short(tmp_path, command):
+    (tmp_path / "cfg.yaml").write_text("learning_rate: 1.0e-3\n")
+    value = "y" * 5000
+    proc = subprocess.run(entry_point() + [c.replace("{}", value) for c in command],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "y" * 81 not in proc.stderr

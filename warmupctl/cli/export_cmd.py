@@ -22,6 +22,7 @@ from ..export import (
 )
 from ..fileio import atomic_writer, is_special
 from ..spec import position
+from ..textsafe import quote
 from ..units import UnitError, format_bytes
 from ._app import ROOT, app
 from ._common import (
@@ -90,7 +91,7 @@ def export(
     fmt = fmt.lower()
     if fmt not in ALL_FORMATS:
         raise WarmupctlError(
-            f"unknown format {fmt!r}: this version exports {', '.join(ALL_FORMATS)}"
+            f"unknown format {quote(fmt)}: this version exports {', '.join(ALL_FORMATS)}"
         )
     ext = os.path.splitext(output)[1].lstrip(".").lower() if output != "-" else ""
     if ext in FORMATS and ext not in EXTENSIONS.get(fmt, ()):
@@ -111,9 +112,9 @@ def export(
     try:
         every = position(schedule, every_text)
     except UnitError as exc:
-        raise WarmupctlError(f"--every {every_text!r}: {exc}") from None
+        raise WarmupctlError(f"--every {quote(every_text)}: {exc}") from None
     if every < 1:
-        raise WarmupctlError(f"--every must be at least 1 step, got {every_text!r}")
+        raise WarmupctlError(f"--every must be at least 1 step, got {quote(every_text)}")
     if fmt in TRAINER_FORMATS:
         _export_target(schedule, fmt, output, approximate, quiet)
         return

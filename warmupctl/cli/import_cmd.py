@@ -52,7 +52,7 @@ def import_(
 
     fmt = format.lower()
     if fmt not in interop.IMPORTS:
-        raise WarmupctlError(f"unknown format {format!r}: import reads "
+        raise WarmupctlError(f"unknown format {quote(format)}: import reads "
                              f"{', '.join(interop.IMPORTS)}")
     if file != "-":
         import os

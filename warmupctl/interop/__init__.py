@@ -27,6 +27,7 @@ from types import ModuleType
 
 from ..engine import Schedule
 from ..errors import WarmupctlError
+from ..textsafe import quote
 from ._common import (
     REPLAY_STEPS,
     RTOL,
@@ -48,7 +49,7 @@ TITLES = {"hf": "HF transformers", "deepspeed": "DeepSpeed", "megatron": "Megatr
 
 def target_module(name: str) -> ModuleType:
     if name not in TARGETS:
-        raise WarmupctlError(f"unknown target {name!r}: one of {', '.join(TARGETS)}")
+        raise WarmupctlError(f"unknown target {quote(name)}: one of {', '.join(TARGETS)}")
     return import_module(f"{__name__}.{name}")
 
 
@@ -182,7 +183,7 @@ def export(schedule: Schedule, target: str, *, approximate: bool = False) -> Exp
 def import_config(target: str, text: str, origin: str, total: int | None = None) -> Imported:
     """A spec (mapping) for a trainer config, checked against the trainer's own formula."""
     if target not in IMPORTS:
-        raise WarmupctlError(f"cannot import {target!r}: one of {', '.join(IMPORTS)}")
+        raise WarmupctlError(f"cannot import {quote(target)}: one of {', '.join(IMPORTS)}")
     from ..loading import load
 
     imported: Imported = target_module(target).parse(text, origin, total)
