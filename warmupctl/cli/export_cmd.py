@@ -112,7 +112,9 @@ def export(
     try:
         every = position(schedule, every_text)
     except UnitError as exc:
-        raise WarmupctlError(f"--every {quote(every_text)}: {exc}") from None
+        # the reader's message repeats the value: quote it short instead
+        reason = str(exc) if len(every_text) <= 40 else "not a length"
+        raise WarmupctlError(f"--every {quote(every_text)}: {reason}") from None
     if every < 1:
         raise WarmupctlError(f"--every must be at least 1 step, got {quote(every_text)}")
     if fmt in TRAINER_FORMATS:
