@@ -13,8 +13,9 @@ A target module offers ``candidates(schedule)`` (the ways it could write the sch
 simulator of the library's own formula and the list of what it cannot express) and
 ``render(candidate, schedule)``. :func:`export` takes the first candidate that reproduces the
 schedule at every step (``RTOL`` = 1e-12 relative, checked by running the simulator at every
-step); :func:`why_not` says why none does and which targets can. The config targets also offer
-``parse(text, origin, total)`` for :func:`import_config`.
+step up to 2^20 steps and at a fixed sample beyond: :func:`~._common.compare`, so the cost is
+bounded for any run length); :func:`why_not` says why none does and which targets can. The
+config targets also offer ``parse(text, origin, total)`` for :func:`import_config`.
 
 Nothing here imports torch, jax or keras: the exports are text.
 """

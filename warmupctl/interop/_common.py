@@ -4,8 +4,9 @@ Exactness (docs/interop.md): a target may only be emitted when its own formula
 reproduces warmupctl's rate at **every** step ``0 … N−1`` to a relative ``1e-12``. The check never
 trusts reasoning about formulas: each target has a *simulator* — a NumPy/Python replica of the
 library's code, in the library's order of floating-point operations — and :func:`compare` runs it
-against :meth:`Schedule.chunks` at every step. The replicas are tested against the real libraries
-(tests/test_interop_*.py).
+against the schedule at every step of runs up to :data:`FULL_CHECK_STEPS`, and at the bounded
+sample of :func:`check_steps` beyond (docs/interop.md, "Checking long runs"). The replicas are
+tested against the real libraries (tests/test_interop_*.py).
 
 Relative error here is ``|ours − theirs| / max(|ours|, |theirs|)`` (0 when both are 0), so it is
 symmetric, never infinite, and 1.0 when exactly one of the two is 0.
