@@ -174,3 +174,29 @@ def test_an_imported_deepspeed_schedule_round_trips_and_refuses_hf_cleanly(tmp_p
     r = run("export", str(spec), "-f", "hf")
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "HF transformers cannot express this schedule exactly" in r.stderr
+
+
+README_RUN = """total: 100k
+peak_lr: 3.0e-4
+warmup: {shape: linear, length: 2%}
+decay: {shape: cosine, final_lr: 10%}
+training: {optimizer: adamw, beta2: 0.95, batch_size: 512}
+"""
+
+
+def test_a_deepspeed_refusal_leads_with_the_fix():
+    # the README's own schedule: DeepSpeed's one-update lag makes it inexact
+    r = run("export", "-", "-f", "deepspeed", input=README_RUN)
+    assert r.exit_code == 2
+    line = r.stderr.strip().splitlines()[-1]
+    head, why = line.split(" Why: ")
+    assert head.startswith("warmupctl: error: DeepSpeed cannot express this schedule exactly. "
+                           "Fix: export -f torch and pass make_scheduler(optimizer) to "
+                           "deepspeed.initialize(lr_scheduler=...)")
+    # the exact deviation --approximate would give, before the details
+    assert "--approximate" in head and "off by 1 relative at worst (step 1: warmupctl 1.5e-07, " \
+        "deepspeed 0.0)" in head
+    assert "lag one update" in why and "Exact formats: hf, megatron, torch" in why
+    approx = run("export", "-", "-f", "deepspeed", "--approximate", input=README_RUN)
+    assert approx.exit_code == 0
+    assert "step 1: warmupctl 1.5e-07, deepspeed 0.0, relative error 1" in approx.stderr

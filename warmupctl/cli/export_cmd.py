@@ -19,10 +19,10 @@ from ..export import (
     WRITERS,
     estimated_bytes,
     rows,
-    write_target,
 )
 from ..fileio import atomic_writer, is_special
 from ..spec import position
+from ..textsafe import quote
 from ..units import UnitError, format_bytes
 from ._app import ROOT, app
 from ._common import (
@@ -91,7 +91,7 @@ def export(
     fmt = fmt.lower()
     if fmt not in ALL_FORMATS:
         raise WarmupctlError(
-            f"unknown format {fmt!r}: this version exports {', '.join(ALL_FORMATS)}"
+            f"unknown format {quote(fmt)}: this version exports {', '.join(ALL_FORMATS)}"
         )
     ext = os.path.splitext(output)[1].lstrip(".").lower() if output != "-" else ""
     if ext in FORMATS and ext not in EXTENSIONS.get(fmt, ()):
@@ -112,9 +112,11 @@ def export(
     try:
         every = position(schedule, every_text)
     except UnitError as exc:
-        raise WarmupctlError(f"--every {every_text!r}: {exc}") from None
+        # the reader's message repeats the value: quote it short instead
+        reason = str(exc) if len(every_text) <= 40 else "not a length"
+        raise WarmupctlError(f"--every {quote(every_text)}: {reason}") from None
     if every < 1:
-        raise WarmupctlError(f"--every must be at least 1 step, got {every_text!r}")
+        raise WarmupctlError(f"--every must be at least 1 step, got {quote(every_text)}")
     if fmt in TRAINER_FORMATS:
         _export_target(schedule, fmt, output, approximate, quiet)
         return
@@ -165,9 +167,13 @@ def _progress(schedule, fmt: str, every: int, quiet: bool) -> Iterator:
 
 
 def _export_target(schedule, fmt: str, output: str, approximate: bool, quiet: bool) -> None:
-    # a refusal raises before anything is written (and the atomic writer keeps an old file)
+    # the check (and a refusal) comes first; the output is opened only to write the result, so
+    # a refused export never opens a FIFO or creates a temporary file
+    from .. import interop
+
+    exported = interop.export(schedule, fmt, approximate=approximate)
     with atomic_writer(output) as stream:
-        exported = write_target(schedule, stream, fmt, approximate)
+        stream.write(exported.text.encode())
     dev = exported.deviation
     if not exported.exact:
         # a warning, shown even with -q: the written config does not reproduce the schedule
@@ -176,7 +182,7 @@ def _export_target(schedule, fmt: str, output: str, approximate: bool, quiet: bo
             f"deviation at step {dev.step:,}: warmupctl {dev.ours!r}, {fmt} {dev.theirs!r}, "
             f"relative error {dev.rel:.3g}\n")
     elif output != "-":
-        notice(f"wrote {output} ({fmt}: {exported.candidate.label}; matches warmupctl at all "
-               f"{schedule.total_steps:,} steps, worst relative difference {dev.rel:.1g})", quiet)
+        notice(f"wrote {output} ({fmt}: {exported.candidate.label}; matches warmupctl at "
+               f"{dev.coverage()}, worst relative difference {dev.rel:.1g})", quiet)
     for note in exported.notes:
         notice(note, quiet)

@@ -9,6 +9,8 @@ import typer
 from ..errors import WarmupctlError
 from ..fileio import atomic_writer
 from ..loading import read_source
+from ..spec import MAX_STEPS
+from ..textsafe import quote
 from ._app import app
 from ._common import QuietOpt, count_option, handle_errors, notice
 
@@ -50,7 +52,7 @@ def import_(
 
     fmt = format.lower()
     if fmt not in interop.IMPORTS:
-        raise WarmupctlError(f"unknown format {format!r}: import reads "
+        raise WarmupctlError(f"unknown format {quote(format)}: import reads "
                              f"{', '.join(interop.IMPORTS)}")
     if file != "-":
         import os
@@ -61,7 +63,10 @@ def import_(
     text, origin = read_source(file)
     steps = count_option("--total", total)
     if steps is not None and steps < 1:
-        raise WarmupctlError(f"--total must be at least 1 step, got {total!r}")
+        raise WarmupctlError(f"--total must be at least 1 step, got {quote(total)}")
+    if steps is not None and steps > MAX_STEPS:
+        raise WarmupctlError(f"--total {quote(total)} is longer than the 2^53 = {MAX_STEPS:,} "
+                             "steps warmupctl handles (is the unit right?)")
     imported = interop.import_config(fmt, text, origin, steps)
     spec = dict(imported.spec)
     if name:
@@ -70,7 +75,7 @@ def import_(
     assert dev is not None
     header = list(imported.header)
     if dev.exact:
-        header.append(f"matches the {fmt} formula at all {spec['total']:,} steps "
+        header.append(f"matches the {fmt} formula at {dev.coverage()} "
                       f"(worst relative difference {dev.rel:.1g})")
     else:
         header.append(f"differs from the {fmt} formula by rounding only: worst at step "
@@ -84,4 +89,4 @@ def import_(
         typer.echo(f"warmupctl: warning: the spec differs from {fmt}'s own formula by float "
                    f"rounding: worst at {dev.describe(fmt)}", err=True)
     elif output != "-":
-        notice(f"wrote {output} (from {fmt}; matches at all {spec['total']:,} steps)", quiet)
+        notice(f"wrote {output} (from {fmt}; matches at {dev.coverage()})", quiet)

@@ -13,8 +13,9 @@ A target module offers ``candidates(schedule)`` (the ways it could write the sch
 simulator of the library's own formula and the list of what it cannot express) and
 ``render(candidate, schedule)``. :func:`export` takes the first candidate that reproduces the
 schedule at every step (``RTOL`` = 1e-12 relative, checked by running the simulator at every
-step); :func:`why_not` says why none does and which targets can. The config targets also offer
-``parse(text, origin, total)`` for :func:`import_config`.
+step up to 2^20 steps and at a fixed sample beyond: :func:`~._common.compare`, so the cost is
+bounded for any run length); :func:`why_not` says why none does and which targets can. The
+config targets also offer ``parse(text, origin, total)`` for :func:`import_config`.
 
 Nothing here imports torch, jax or keras: the exports are text.
 """
@@ -27,7 +28,16 @@ from types import ModuleType
 
 from ..engine import Schedule
 from ..errors import WarmupctlError
-from ._common import RTOL, Candidate, Deviation, NotExpressible, compare, join_words
+from ..textsafe import quote
+from ._common import (
+    REPLAY_STEPS,
+    RTOL,
+    Candidate,
+    Deviation,
+    NotExpressible,
+    compare,
+    join_words,
+)
 from ._specgen import Imported, UnsupportedConfig, to_yaml
 
 TARGETS = ("hf", "deepspeed", "megatron", "torch", "optax", "keras")
@@ -40,7 +50,7 @@ TITLES = {"hf": "HF transformers", "deepspeed": "DeepSpeed", "megatron": "Megatr
 
 def target_module(name: str) -> ModuleType:
     if name not in TARGETS:
-        raise WarmupctlError(f"unknown target {name!r}: one of {', '.join(TARGETS)}")
+        raise WarmupctlError(f"unknown target {quote(name)}: one of {', '.join(TARGETS)}")
     return import_module(f"{__name__}.{name}")
 
 
@@ -54,6 +64,23 @@ class Exported:
     exact: bool
     deviation: Deviation
     notes: list[str] = field(default_factory=list)
+
+
+def _candidates(mod: ModuleType, schedule: Schedule) -> list[Candidate]:
+    """The target's candidates that can be checked in bounded time: one that replays the library
+    update by update (torch's built-in classes, alone or inside a ds_config) only for runs of up
+    to ``REPLAY_STEPS``; the closed forms cover longer runs."""
+    cands = mod.candidates(schedule)
+    if schedule.total_steps <= REPLAY_STEPS:
+        return cands
+    return [c for c in cands if not (c.replayed or _torch_builtin(c))]
+
+
+def _torch_builtin(cand: Candidate) -> bool:
+    # torch.py's built-in-class candidates (config ("builtin", children, base)) replay the
+    # classes step by step; they do not set ``replayed`` themselves
+    cfg = cand.config
+    return isinstance(cfg, tuple) and bool(cfg) and cfg[0] == "builtin"
 
 
 def _evaluate(schedule: Schedule, cands: list[Candidate]) -> Candidate | None:
@@ -87,11 +114,24 @@ def _explain(schedule: Schedule, target: str, cands: list[Candidate]) -> tuple[s
     can = [t for t in able_targets(schedule) if t != target]
     dev = closest.deviation
     assert dev is not None
-    text = (f"{TITLES[target]} cannot express this schedule exactly: {reasons}. "
-            f"Exact formats: {join_words(can + ['json/csv/npy tables'])}. "
-            f"--approximate writes the closest {target} config ({closest.label}; worst "
-            f"deviation at {dev.describe(target)})")
+    text = (f"{TITLES[target]} cannot express this schedule exactly. Fix: {_fix(target, can)}, "
+            f"or pass --approximate for the closest {target} config ({closest.label}), off by "
+            f"{dev.rel:.3g} relative at worst ({dev.describe(target).split(' (')[0]}). "
+            f"Why: {reasons}. Exact formats: {join_words(can + ['json/csv/npy tables'])}")
     return text, closest
+
+
+def _fix(target: str, can: list[str]) -> str:
+    """The first thing to try when ``target`` refuses: the way to run the exact schedule under
+    the same trainer, else the first exact format."""
+    if target == "deepspeed" and "torch" in can:
+        return ("export -f torch and pass make_scheduler(optimizer) to "
+                "deepspeed.initialize(lr_scheduler=...) instead of a scheduler block")
+    if target == "hf" and "torch" in can:
+        return ("export -f torch and pass make_scheduler(optimizer) to the Trainer "
+                "(optimizers=(optimizer, scheduler))")
+    trainers = [t for t in can if t in TARGETS]
+    return f"use -f {trainers[0]} (exact)" if trainers else "use a json/csv/npy table (exact)"
 
 
 def able_targets(schedule: Schedule) -> list[str]:
@@ -102,7 +142,7 @@ def able_targets(schedule: Schedule) -> list[str]:
             if target_module(name).refusal(schedule) is None:
                 out.append(name)
             continue
-        cands = target_module(name).candidates(schedule)
+        cands = _candidates(target_module(name), schedule)
         if _evaluate(schedule, cands) is not None:
             out.append(name)
     return out
@@ -114,7 +154,7 @@ def why_not(schedule: Schedule, target: str) -> str | None:
     hard = getattr(mod, "refusal", lambda s: None)(schedule)
     if hard:
         return hard
-    cands = mod.candidates(schedule)
+    cands = _candidates(mod, schedule)
     if _evaluate(schedule, cands) is not None:
         return None
     return _explain(schedule, target, cands)[0]
@@ -132,7 +172,7 @@ def export(schedule: Schedule, target: str, *, approximate: bool = False) -> Exp
     hard = getattr(mod, "refusal", lambda s: None)(schedule)
     if hard:
         raise NotExpressible(hard)
-    cands = mod.candidates(schedule)
+    cands = _candidates(mod, schedule)
     chosen = _evaluate(schedule, cands)
     if chosen is not None:
         assert chosen.deviation is not None
@@ -149,7 +189,7 @@ def export(schedule: Schedule, target: str, *, approximate: bool = False) -> Exp
 def import_config(target: str, text: str, origin: str, total: int | None = None) -> Imported:
     """A spec (mapping) for a trainer config, checked against the trainer's own formula."""
     if target not in IMPORTS:
-        raise WarmupctlError(f"cannot import {target!r}: one of {', '.join(IMPORTS)}")
+        raise WarmupctlError(f"cannot import {quote(target)}: one of {', '.join(IMPORTS)}")
     from ..loading import load
 
     imported: Imported = target_module(target).parse(text, origin, total)

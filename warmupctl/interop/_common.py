@@ -4,8 +4,9 @@ Exactness (docs/interop.md): a target may only be emitted when its own formula
 reproduces warmupctl's rate at **every** step ``0 … N−1`` to a relative ``1e-12``. The check never
 trusts reasoning about formulas: each target has a *simulator* — a NumPy/Python replica of the
 library's code, in the library's order of floating-point operations — and :func:`compare` runs it
-against :meth:`Schedule.chunks` at every step. The replicas are tested against the real libraries
-(tests/test_interop_*.py).
+against the schedule at every step of runs up to :data:`FULL_CHECK_STEPS`, and at the bounded
+sample of :func:`check_steps` beyond (docs/interop.md, "Checking long runs"). The replicas are
+tested against the real libraries (tests/test_interop_*.py).
 
 Relative error here is ``|ours − theirs| / max(|ours|, |theirs|)`` (0 when both are 0), so it is
 symmetric, never infinite, and 1.0 when exactly one of the two is 0.
@@ -14,14 +15,17 @@ symmetric, never infinite, and 1.0 when exactly one of the two is 0.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..engine import Phase, Schedule
-from ..errors import WarmupctlError
+from ..engine import Phase, Schedule, unique_steps
+from ..errors import SpecError, WarmupctlError
+from ..spec import MAX_STEPS
+from ..textsafe import quote
 
 #: the exactness bound (relative, at every step)
 RTOL = 1e-12
@@ -48,22 +52,91 @@ def near_misses(keys: Any, known: Any, what: str = "",
     return out
 
 
+def read_config(text: str, origin: str, what: str) -> Any:
+    """A JSON or YAML mapping from a trainer config file, read within the limits of
+    :func:`warmupctl.jsontext.load_config` (size, depth, node count, number length)."""
+    from collections.abc import Mapping
+
+    from ..jsontext import load_config
+
+    data = load_config(text, origin)
+    if not isinstance(data, Mapping):
+        raise SpecError(f"expected {what} (a mapping of keys)", origin=origin)
+    return data
+
+
+def config_number(cfg: Any, key: str, origin: str, default: Any = None, *,
+                  integer: bool = False, what: str | None = None, label: str | None = None,
+                  maximum: float | None = None) -> Any:
+    """``cfg[key]`` as a finite number (strings such as ``"3e-4"`` are accepted), or ``default``;
+    a value of another type is one error line naming ``label`` (default ``key``) and quoting at
+    most 80 characters of the value. Whole numbers (step counts, batch sizes) and values with a
+    ``maximum`` are limited to 2^53 (or ``maximum``) in size."""
+    label = label or key
+    if key not in cfg or cfg[key] is None:
+        return default
+    value = cfg[key]
+    if value == "auto":
+        raise SpecError(f"{label} is 'auto' (filled in by the HF Trainer at run time); "
+                        "write the number it stands for", origin=origin)
+    expected = what or ("a whole number" if integer else "a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise SpecError(f"{label}: expected {expected}, got {quote(value)}", origin=origin)
+    if isinstance(value, str) and len(value) > 100:
+        raise SpecError(f"{label}: expected {expected}, got {quote(value)}", origin=origin)
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise SpecError(f"{label}: expected {expected}, got {quote(value)}",
+                        origin=origin) from None
+    if not math.isfinite(x):
+        raise SpecError(f"{label}: expected a finite number, got {quote(value)}", origin=origin)
+    limit = maximum if maximum is not None else (MAX_STEPS if integer else None)
+    if limit is not None and abs(x) > limit:
+        raise SpecError(f"{label}: {quote(value)} is larger than {limit:,.0f}"
+                        + (" (2^53, the longest run warmupctl handles)" if limit == MAX_STEPS
+                           else ""), origin=origin)
+    if integer:
+        if x != int(x):
+            raise SpecError(f"{label}: expected a whole number, got {quote(value)}",
+                            origin=origin)
+        if isinstance(value, int):
+            return value
+        return int(x)
+    return x
+
+
 class NotExpressible(WarmupctlError):
     """A target cannot reproduce the schedule exactly (exit code 2)."""
 
 
 @dataclass(frozen=True)
 class Deviation:
-    """The worst step of a comparison: where, our rate, theirs, and the relative error."""
+    """The worst step of a comparison: where, our rate, theirs, and the relative error; and how
+    many of the ``span`` steps were compared (all of them up to :data:`FULL_CHECK_STEPS`)."""
 
     step: int
     ours: float
     theirs: float
     rel: float
+    checked: int = 0
+    span: int = 0
 
     @property
     def exact(self) -> bool:
         return self.rel <= RTOL
+
+    @property
+    def full(self) -> bool:
+        """Every step was compared."""
+        return self.checked >= self.span
+
+    def coverage(self) -> str:
+        """``all 1,000 steps``, or how many steps of a long run were compared, and which."""
+        if self.full:
+            return f"all {self.span:,} steps"
+        return (f"{self.checked:,} of {self.span:,} steps (every step near each phase boundary "
+                f"and kink, and {SPREAD:,} spread over the run; see docs/interop.md)")
 
     def describe(self, target: str) -> str:
         return (f"step {self.step:,}: warmupctl {self.ours!r}, {target} {self.theirs!r} "
@@ -82,16 +155,83 @@ def relative_error(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     return np.where(bad, 1.0, rel)
 
 
+#: candidates whose simulator replays every update are tried only for runs up to this length
+REPLAY_STEPS = 1_000_000
+#: runs up to this many steps are compared at every step; longer ones at :func:`check_steps`
+FULL_CHECK_STEPS = 1 << 20
+#: every step within this many of a phase boundary, milestone, restart or kink is compared
+EDGE = 1 << 11
+#: at most this many boundaries get a dense window (the first and last ones, evenly thinned)
+MAX_EDGES = 128
+#: steps spread over the run: an even grid, and as many pseudo-random ones (a fixed seed)
+SPREAD = 1 << 18
+
+
+_SAMPLES: weakref.WeakKeyDictionary[Schedule, tuple[tuple[int, int], np.ndarray]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _edges(schedule: Schedule, start: int, stop: int) -> np.ndarray:
+    """Where either curve may change formula or bend: phase starts and ends, milestones, WSD
+    cooldowns, restarts (:func:`warmupctl.engine.breakpoints`) and floors taking over."""
+    from ..engine import _kinks, breakpoints
+
+    points = [start, stop - 1]
+    for ph in schedule.phases:
+        points += [ph.start, ph.end, *_kinks(ph)]
+    arr = np.concatenate([np.asarray(points, dtype=np.int64),
+                          breakpoints(schedule, start, stop).astype(np.int64)])
+    arr = unique_steps(arr[(arr >= start) & (arr < stop)])
+    if arr.size > MAX_EDGES:
+        arr = arr[unique_steps(np.linspace(0, arr.size - 1, MAX_EDGES).round())]
+    return arr
+
+
+def check_steps(schedule: Schedule, start: int, stop: int) -> np.ndarray:
+    """The steps of ``[start, stop)`` a comparison looks at: all of them for a run of at most
+    :data:`FULL_CHECK_STEPS`; else every step within :data:`EDGE` of each boundary or kink, the
+    steps at powers of two after each boundary (where warmups and inverse-sqrt decays bend
+    most), an even grid and a pseudo-random sample of :data:`SPREAD` steps each — about 1.1
+    million steps for any run length (docs/interop.md, "Checking long runs")."""
+    if stop - start <= FULL_CHECK_STEPS:
+        return np.arange(start, stop, dtype=np.int64)
+    key = (start, stop)
+    cached = _SAMPLES.get(schedule)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    edges = _edges(schedule, start, stop)
+    window = np.arange(-EDGE, EDGE, dtype=np.int64)
+    powers = np.int64(1) << np.arange(0, 63, dtype=np.int64)
+    parts_ = [(edges[:, None] + window[None, :]).ravel(),
+              (edges[:, None] + powers[None, :]).ravel(),
+              np.linspace(start, stop - 1, SPREAD).round().astype(np.int64),
+              np.random.default_rng(20260).integers(start, stop, SPREAD, dtype=np.int64)]
+    steps = np.concatenate(parts_)
+    steps = unique_steps(steps[(steps >= start) & (steps < stop)])
+    _SAMPLES[schedule] = (key, steps)  # the candidates of one export share the sample
+    return steps
+
+
 def compare(schedule: Schedule, simulate: Simulator, start: int = 0,
             stop: int | None = None) -> Deviation:
-    """Run ``simulate`` on every step of ``[start, stop)`` and return the worst deviation."""
+    """Run ``simulate`` on the steps of ``[start, stop)`` that :func:`check_steps` picks (every
+    step up to :data:`FULL_CHECK_STEPS`) and return the worst deviation: the cost is bounded
+    for any run length."""
     stop = schedule.total_steps if stop is None else min(stop, schedule.total_steps)
+    span = max(0, stop - start)
     worst = Deviation(start, 0.0, 0.0, -1.0)
     chunk = 1 << 20
-    for a in range(start, stop, chunk):
-        b = min(stop, a + chunk)
-        steps = np.arange(a, b, dtype=np.int64)
-        ours = schedule.window(a, b)
+    full = span <= FULL_CHECK_STEPS
+    sample = None if full else check_steps(schedule, start, stop)
+    count = span if sample is None else int(sample.size)
+    for a in range(0, count, chunk):
+        b = min(count, a + chunk)
+        if sample is None:
+            steps = np.arange(start + a, start + b, dtype=np.int64)
+            ours = schedule.window(start + a, start + b)
+        else:
+            steps = sample[a:b]
+            ours = schedule.at(steps)
         theirs = np.asarray(simulate(steps), dtype=np.float64).reshape(-1)
         rel = relative_error(ours, theirs)
         i = int(np.argmax(rel))
@@ -99,7 +239,7 @@ def compare(schedule: Schedule, simulate: Simulator, start: int = 0,
             worst = Deviation(int(steps[i]), float(ours[i]), float(theirs[i]), float(rel[i]))
     if worst.rel < 0:
         worst = Deviation(start, 0.0, 0.0, 0.0)
-    return worst
+    return Deviation(worst.step, worst.ours, worst.theirs, worst.rel, count, span)
 
 
 @dataclass
@@ -119,6 +259,9 @@ class Candidate:
     #: the target's own form of the schedule's decay shape (HF ``warmup_stable_decay`` for a
     #: WSD): when several candidates fail, a refusal gives this one's reasons
     natural: bool = False
+    #: the simulator replays the library update by update (torch's chainable schedulers): its
+    #: cost grows with the run, so it is only tried up to :data:`REPLAY_STEPS`
+    replayed: bool = False
 
     def check(self, schedule: Schedule) -> Deviation:
         if self.deviation is None:

@@ -99,18 +99,11 @@ def to_yaml(spec: Mapping[str, Any], header: list[str] | None = None) -> str:
 
 
 def read_mapping(text: str, origin: str, what: str) -> Mapping[str, Any]:
-    """A JSON or YAML mapping from a config file (safe loader only)."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise SpecError(f"neither JSON nor YAML: {problem}", origin=origin) from None
-    if not isinstance(data, Mapping):
-        raise SpecError(f"expected {what} (a mapping of keys)", origin=origin)
-    return data
+    """A JSON or YAML mapping from a config file, read within the limits of spec files (size,
+    depth, alias expansion, number length): :func:`warmupctl.interop._common.read_config`."""
+    from ._common import read_config
+
+    return read_config(text, origin, what)
 
 
 def number(cfg: Mapping[str, Any], key: str, origin: str, default: Any = None, *,

@@ -33,9 +33,21 @@ from typing import Any
 import numpy as np
 
 from ..engine import Schedule
+from ..textsafe import quote
 from . import torch as torch_target
-from ._common import Candidate, describe_phase, near_misses, num, parts, short, tidy
-from ._specgen import Imported, UnsupportedConfig, number, rate_value, read_mapping
+from ._common import (
+    REPLAY_STEPS,
+    Candidate,
+    config_number,
+    describe_phase,
+    near_misses,
+    num,
+    parts,
+    read_config,
+    short,
+    tidy,
+)
+from ._specgen import Imported, UnsupportedConfig, rate_value
 
 DS_TYPES = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
 #: the keyword arguments of DeepSpeed's schedulers (deepspeed/runtime/lr_schedules.py), which
@@ -125,7 +137,7 @@ def simulate_cfg(cfg: Mapping[str, Any], k: np.ndarray) -> np.ndarray:
             return lr * np.where(it < W, warm, ratio)
 
         return _lagged(0.0, g, k)
-    raise UnsupportedConfig(f"scheduler type {typ!r} is not supported")
+    raise UnsupportedConfig(f"scheduler type {quote(typ)} is not supported")
 
 
 def simulator(cfg: Mapping[str, Any]):
@@ -202,7 +214,7 @@ def candidates(schedule: Schedule) -> list[Candidate]:
         base = max(max(ph.a, ph.b) for ph in schedule.phases)
         cfg = {"optimizer": {"params": {"lr": base}},
                "scheduler": {"type": c.cls, "params": dict(c.kwargs)}}
-        out.append(Candidate(f"torch {c.cls} (no lag)", cfg, simulator(cfg)))
+        out.append(Candidate(f"torch {c.cls} (no lag)", cfg, simulator(cfg), replayed=True))
     out.extend(_closest_guesses(schedule))
     return out
 
@@ -248,8 +260,7 @@ def _closest_guesses(schedule: Schedule) -> list[Candidate]:
 
 
 def _lag_problem() -> str:
-    return (f"{LAG}. Under DeepSpeed, pass the scheduler from `warmupctl export -f torch` to "
-            "deepspeed.initialize(lr_scheduler=...) instead of a config block")
+    return LAG
 
 
 def render(candidate: Candidate, schedule: Schedule) -> str:
@@ -262,7 +273,7 @@ def render(candidate: Candidate, schedule: Schedule) -> str:
 
 
 def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa: C901
-    cfg = read_mapping(text, origin, "a ds_config")
+    cfg = read_config(text, origin, "a ds_config")
     sched = cfg.get("scheduler")
     if not isinstance(sched, Mapping) or "type" not in sched:
         raise UnsupportedConfig(f"{origin}: no \"scheduler\": {{\"type\": ...}} block (without "
@@ -273,37 +284,43 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
     if not isinstance(prm, Mapping):
         raise UnsupportedConfig(f"{origin}: scheduler.params must be a mapping")
     opt = cfg.get("optimizer") or {}
-    opt_lr = number((opt.get("params") or {}) if isinstance(opt, Mapping) else {}, "lr", origin)
+    opt_params = (opt.get("params") or {}) if isinstance(opt, Mapping) else {}
+    if not isinstance(opt_params, Mapping):
+        raise UnsupportedConfig(f"{origin}: optimizer.params must be a mapping, got "
+                                f"{quote(opt_params)}")
+    opt_lr = config_number(opt_params, "lr", origin, label="optimizer.params.lr")
     notes: list[str] = []
     if typ in TORCH_TYPES:
         imported = _import_torch(typ, prm, opt_lr, origin, total)
         imported.notes[:0] = near_misses(prm, TORCH_ARGS[typ], f"{typ} argument ")
         return imported
     if typ not in DS_TYPES:
-        raise UnsupportedConfig(f"{origin}: scheduler type {typ!r} is not imported (supported: "
-                                f"{', '.join(DS_TYPES + TORCH_TYPES)})")
+        raise UnsupportedConfig(f"{origin}: scheduler type {quote(typ)} is not imported "
+                                f"(supported: {', '.join(DS_TYPES + TORCH_TYPES)})")
     unknown = sorted(str(k) for k in prm if k not in DS_ARGS[typ])
     if unknown:
         from ..errors import suggest
 
         hint = suggest(unknown[0], DS_ARGS[typ])
         raise UnsupportedConfig(
-            f"{origin}: scheduler.params {unknown[0]!r} is not an argument of DeepSpeed's {typ} "
+            f"{origin}: scheduler.params {quote(unknown[0])} is not an argument of DeepSpeed's "
+            f"{typ} "
             f"({', '.join(DS_ARGS[typ])}), so DeepSpeed would stop with a TypeError"
             + (f"; {hint}" if hint else ""))
     wtype = prm.get("warmup_type", "log")
     if wtype != "linear":
         raise UnsupportedConfig(
-            f"{origin}: warmup_type {wtype!r}{' (the default)' if 'warmup_type' not in prm else ''}"
+            f"{origin}: warmup_type {quote(wtype)}"
+            f"{' (the default)' if 'warmup_type' not in prm else ''}"
             " warms up as log(it + 1)/log(W); warmupctl has no logarithmic warmup — set "
             "\"warmup_type\": \"linear\" to import")
-    Wn = number(prm, "warmup_num_steps", origin, 1000, integer=True)
+    Wn = config_number(prm, "warmup_num_steps", origin, 1000, integer=True)
     if Wn <= 0:
         raise UnsupportedConfig(f"{origin}: warmup_num_steps must be > 0")
     Wp = max(2, Wn)
     if Wp != Wn:
         notes.append(f"warmup_num_steps {Wn} is raised to 2 by DeepSpeed")
-    T = number(prm, "total_num_steps", origin, None, integer=True)
+    T = config_number(prm, "total_num_steps", origin, None, integer=True)
     N = total if total is not None else T
     if N is None:
         raise UnsupportedConfig(f"{origin}: {typ} has no run length; give --total STEPS")
@@ -312,8 +329,11 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
         if lr is None:
             raise UnsupportedConfig(f"{origin}: WarmupCosineLR scales optimizer.params.lr, "
                                     "which is missing")
-        m = number(prm, "warmup_min_ratio", origin, 0.0)
-        c = number(prm, "cos_min_ratio", origin, 0.0001)
+        if T is None:  # a required argument of WarmupCosineLR: DeepSpeed stops without it
+            raise UnsupportedConfig(f"{origin}: WarmupCosineLR needs total_num_steps (its cosine "
+                                    "ends there; --total alone does not give it)")
+        m = config_number(prm, "warmup_min_ratio", origin, 0.0)
+        c = config_number(prm, "cos_min_ratio", origin, 0.0001)
         if "cos_min_ratio" not in prm:
             notes.append("cos_min_ratio is not set: DeepSpeed's default 0.0001 is used")
         ds_cfg = _ds(lr, typ, total_num_steps=T, warmup_min_ratio=m, warmup_num_steps=Wn,
@@ -335,8 +355,8 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
             phases.append(cosine)
         spec = {"total": N, "peak_lr": lr, "phases": phases}
     else:
-        mn = number(prm, "warmup_min_lr", origin, 0.0)
-        mx = number(prm, "warmup_max_lr", origin, None)
+        mn = config_number(prm, "warmup_min_lr", origin, 0.0)
+        mx = config_number(prm, "warmup_max_lr", origin, None)
         if mx is None:
             mx = opt_lr if typ == "WarmupLR" else 0.001
             if mx is None:
@@ -378,6 +398,11 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:  # noqa
     header = [f"imported from {origin} (DeepSpeed {typ}, warmup_type linear)",
               "DeepSpeed lags one update: the first step repeats the start rate"]
     return Imported(spec, simulator(ds_cfg), notes, header)
+
+
+#: torch schedulers inside a ds_config are replayed step by step (their chainable form rounds
+#: differently from any closed form): runs longer than this are refused, to bound the time
+REPLICA_LIMIT = REPLAY_STEPS
 
 
 def _import_torch(typ: str, prm: Mapping[str, Any], lr: float | None, origin: str,
@@ -427,6 +452,14 @@ def _import_torch(typ: str, prm: Mapping[str, Any], lr: float | None, origin: st
                              "length": n}
     except KeyError as exc:
         raise UnsupportedConfig(f"{origin}: {typ} needs {exc.args[0]}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise UnsupportedConfig(f"{origin}: scheduler.params of {typ} must be numbers (and "
+                                "milestones a list of whole numbers)") from None
+    if N > REPLICA_LIMIT:
+        raise UnsupportedConfig(
+            f"{origin}: torch's {typ} steps its rate recursively (each rate from the last), so "
+            f"its curve is checked update by update, up to {REPLICA_LIMIT:,} steps; this run has "
+            f"{N:,} (import a DeepSpeed scheduler, or a shorter --total)")
     cfg = {"optimizer": {"params": {"lr": lr}}, "scheduler": {"type": typ, "params": kw}}
     header = [f"imported from {origin} (DeepSpeed with torch {typ}; no lag)"]
     return Imported(spec, simulator(cfg), [], header)

@@ -21,8 +21,21 @@ from typing import Any
 import numpy as np
 
 from ..engine import Schedule
-from ._common import Candidate, Parts, describe_phase, near_misses, parts, short, tidy
-from ._specgen import Imported, UnsupportedConfig, number, rate_value, read_mapping
+from ..errors import SpecError
+from ..spec import MAX_STEPS
+from ..textsafe import quote
+from ._common import (
+    Candidate,
+    Parts,
+    config_number,
+    describe_phase,
+    near_misses,
+    parts,
+    read_config,
+    short,
+    tidy,
+)
+from ._specgen import Imported, UnsupportedConfig, rate_value
 
 TYPES = (
     "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
@@ -117,7 +130,7 @@ def lam(cfg: Mapping[str, Any], k: np.ndarray) -> np.ndarray:
                    "1-sqrt": 1.0 - np.sqrt(q)}[dt]
         f_d = np.maximum(0.0, f_d * (1.0 - m) + m)
         return np.where(k < W, f_w, np.where(k < W + S, 1.0, np.where(k < W + S + D, f_d, m)))
-    raise UnsupportedConfig(f"lr_scheduler_type {typ!r} has no fixed curve")
+    raise UnsupportedConfig(f"lr_scheduler_type {quote(typ)} has no fixed curve")
 
 
 def _min_rate(kw: Mapping[str, Any], lr: float) -> float:
@@ -396,8 +409,8 @@ KWARGS = ("num_cycles", "lr_end", "power", "timescale", "min_lr", "min_lr_rate",
 
 
 def parse(text: str, origin: str, total: int | None = None) -> Imported:
-    cfg = read_mapping(text, origin, "TrainingArguments fields")
-    lr = number(cfg, "learning_rate", origin, 5e-5)
+    cfg = read_config(text, origin, "TrainingArguments fields")
+    lr = config_number(cfg, "learning_rate", origin, 5e-5)
     if lr <= 0:
         raise UnsupportedConfig(f"learning_rate must be > 0, got {lr!r}")
     typ = str(cfg.get("lr_scheduler_type", "linear"))
@@ -407,12 +420,12 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
         from ..errors import suggest
 
         hint = suggest(typ, TYPES)
-        raise UnsupportedConfig(f"{origin}: unknown lr_scheduler_type {typ!r}"
+        raise UnsupportedConfig(f"{origin}: unknown lr_scheduler_type {quote(typ)}"
                                 + (f" ({hint})" if hint else ""))
     if typ in ("reduce_lr_on_plateau", "greedy"):
-        raise UnsupportedConfig(f"{origin}: lr_scheduler_type {typ!r} reacts to the loss during "
-                                "training; it has no fixed curve to import")
-    T = number(cfg, "max_steps", origin, -1, integer=True)
+        raise UnsupportedConfig(f"{origin}: lr_scheduler_type {quote(typ)} reacts to the loss "
+                                "during training; it has no fixed curve to import")
+    T = config_number(cfg, "max_steps", origin, -1, integer=True)
     notes: list[str] = near_misses(cfg, READ_FIELDS)
     if total is not None:
         if T > 0 and T != total:
@@ -422,8 +435,11 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
         raise UnsupportedConfig(
             f"{origin}: max_steps is not set, so the run length depends on num_train_epochs and "
             "the size of the data; give --total STEPS (the Trainer's max_steps)")
-    ws = number(cfg, "warmup_steps", origin, 0.0)
-    ratio = number(cfg, "warmup_ratio", origin, None)
+    ws = config_number(cfg, "warmup_steps", origin, 0.0, maximum=MAX_STEPS)
+    ratio = config_number(cfg, "warmup_ratio", origin, None)
+    if ratio is not None and not 0 <= ratio <= 1:
+        raise UnsupportedConfig(f"{origin}: warmup_ratio must lie in [0, 1] (transformers "
+                                f"checks the same), got {ratio!r}")
     if ws < 0:
         raise UnsupportedConfig(f"{origin}: warmup_steps must be ≥ 0, got {ws!r}")
     if ratio and not ws:
@@ -439,13 +455,16 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
             notes.append(f"warmup_steps {ws!r} is truncated to {W} by transformers")
     kw = cfg.get("lr_scheduler_kwargs") or {}
     if isinstance(kw, str):
+        from ..jsontext import check_values, load
+
         try:
-            kw = json.loads(kw)
-        except ValueError:
-            raise UnsupportedConfig(f"{origin}: lr_scheduler_kwargs is not a JSON object") from None
+            kw = load(kw, f"{origin}: lr_scheduler_kwargs")
+        except SpecError as exc:
+            raise UnsupportedConfig(f"{exc}: lr_scheduler_kwargs is not a JSON object") from None
+        check_values(kw, f"{origin}: lr_scheduler_kwargs")
     if not isinstance(kw, Mapping):
         raise UnsupportedConfig(f"{origin}: lr_scheduler_kwargs must be a mapping")
-    kw = dict(kw)
+    kw = _typed_kwargs(kw, origin)
     notes += near_misses(kw, KWARGS, "lr_scheduler_kwargs ")
     if typ == "constant":
         W = 0  # get_scheduler ignores the warmup for 'constant'
@@ -458,6 +477,27 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
     header = [f"imported from {origin} (HF transformers {typ})",
               "rates of update k = 0 … max_steps−1, as the Trainer steps them"]
     return Imported(spec, simulator(hf_cfg), notes, header)
+
+
+#: the lr_scheduler_kwargs that are numbers (whole numbers: True), checked before any is used
+NUMERIC_KWARGS = {"num_cycles": False, "lr_end": False, "power": False, "timescale": True,
+                  "min_lr": False, "min_lr_rate": False, "min_lr_ratio": False,
+                  "num_stable_steps": True, "num_decay_steps": True, "warmup_lr_rate": False}
+
+
+def _typed_kwargs(kw: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    """``kw`` with every numeric field read as a finite number (one error line naming the field
+    otherwise: a list, NaN or text where transformers expects a number)."""
+    out = {str(k): v for k, v in kw.items()}
+    for key, integer in NUMERIC_KWARGS.items():
+        if out.get(key) is not None:
+            out[key] = config_number(out, key, origin, integer=integer,
+                                     label=f"lr_scheduler_kwargs.{key}")
+    for key in ("warmup_type", "decay_type"):
+        if out.get(key) is not None and not isinstance(out[key], str):
+            raise UnsupportedConfig(f"{origin}: lr_scheduler_kwargs.{key}: expected a name, "
+                                    f"got {quote(out[key])}")
+    return out
 
 
 def _base(T: int, lr: float) -> dict[str, Any]:
@@ -563,10 +603,10 @@ def _spec_for(typ: str, W: int, T: int, lr: float, kw: Mapping[str, Any],
         wt = kw.get("warmup_type", "linear")
         dt = kw.get("decay_type", "cosine")
         if wt not in ("linear", "cosine"):
-            raise UnsupportedConfig(f"{origin}: warmup_type {wt!r}: warmupctl has linear and "
+            raise UnsupportedConfig(f"{origin}: warmup_type {quote(wt)}: warmupctl has linear and "
                                     "cosine warmups but not 1-sqrt")
         if dt not in ("linear", "cosine", "1-sqrt"):
-            raise UnsupportedConfig(f"{origin}: unknown decay_type {dt!r}")
+            raise UnsupportedConfig(f"{origin}: unknown decay_type {quote(dt)}")
         if float(kw.get("num_cycles", 0.5)) != 0.5:
             raise UnsupportedConfig(f"{origin}: num_cycles other than 0.5 is not supported here")
         floor = rate_value(m, lr)
@@ -578,5 +618,5 @@ def _spec_for(typ: str, W: int, T: int, lr: float, kw: Mapping[str, Any],
         spec["decay"] = decay
         return spec
     raise UnsupportedConfig(  # pragma: no cover - every type is handled above
-        f"{origin}: cannot import lr_scheduler_type {typ!r}")
+        f"{origin}: cannot import lr_scheduler_type {quote(typ)}")
 

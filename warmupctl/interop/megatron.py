@@ -26,8 +26,19 @@ from typing import Any
 import numpy as np
 
 from ..engine import Schedule
-from ._common import Candidate, describe_phase, near_misses, num, parts, tidy
-from ._specgen import Imported, UnsupportedConfig, number, read_mapping
+from ..textsafe import quote
+from ..yamltext import MAX_BYTES
+from ._common import (
+    Candidate,
+    config_number,
+    describe_phase,
+    near_misses,
+    num,
+    parts,
+    read_config,
+    tidy,
+)
+from ._specgen import Imported, UnsupportedConfig
 
 STYLES = ("constant", "linear", "cosine", "inverse-square-root", "WSD")
 WSD_STYLES = ("exponential", "linear", "cosine", "minus_sqrt")
@@ -84,7 +95,7 @@ def simulate_cfg(cfg: Mapping[str, Any], k: np.ndarray) -> np.ndarray:
                 c = 1.0 - np.sqrt(q)
             coeff = np.where(n <= start, 1.0, c)
         else:  # pragma: no cover - validated before
-            raise UnsupportedConfig(f"unknown --lr-decay-style {style!r}")
+            raise UnsupportedConfig(f"unknown --lr-decay-style {quote(style)}")
         put(np.ones(n.shape, dtype=bool), mn + coeff * delta)
     return out
 
@@ -207,8 +218,11 @@ def _tokens(text: str) -> dict[str, Any]:
 
 
 def _config(text: str, origin: str) -> dict[str, Any]:
+    if len(text) > MAX_BYTES:
+        raise UnsupportedConfig(f"{origin} is {len(text):,} characters long; configs are limited "
+                                f"to {MAX_BYTES:,}")
     if "--" not in text:  # a YAML or JSON mapping of the argument names
-        data = read_mapping(text, origin, "Megatron arguments")
+        data = read_config(text, origin, "Megatron arguments")
         return {str(k).replace("-", "_").lstrip("_"): v for k, v in data.items()}
     return _tokens(text)
 
@@ -220,23 +234,23 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
         raise UnsupportedConfig(f"{origin}: --rampup-batch-size makes iterations and samples "
                                 "non-proportional; warmupctl cannot import a ramped schedule")
     notes: list[str] = near_misses(raw, KNOWN, spell=lambda k: "--" + k.replace("_", "-"))
-    lr = number(cfg, "lr", origin)
+    lr = config_number(cfg, "lr", origin)
     if lr is None:
         raise UnsupportedConfig(f"{origin}: --lr is missing")
-    mn = number(cfg, "min_lr", origin, 0.0)
-    init = number(cfg, "lr_warmup_init", origin, 0.0)
+    mn = config_number(cfg, "min_lr", origin, 0.0)
+    init = config_number(cfg, "lr_warmup_init", origin, 0.0)
     style = str(cfg.get("lr_decay_style", "linear"))
     if style not in STYLES:
         from ..errors import suggest
 
         hint = suggest(style, STYLES)
-        raise UnsupportedConfig(f"{origin}: unknown --lr-decay-style {style!r}"
+        raise UnsupportedConfig(f"{origin}: unknown --lr-decay-style {quote(style)}"
                                 + (f" ({hint})" if hint else ""))
-    gbs = number(cfg, "global_batch_size", origin, None, integer=True)
+    gbs = config_number(cfg, "global_batch_size", origin, None, integer=True)
 
     def iters(name: str) -> int | None:
-        it = number(cfg, f"{name}_iters", origin, None, integer=True)
-        samples = number(cfg, f"{name}_samples", origin, None, integer=True)
+        it = config_number(cfg, f"{name}_iters", origin, None, integer=True)
+        samples = config_number(cfg, f"{name}_samples", origin, None, integer=True)
         if samples is None:
             return it
         if not gbs:
@@ -258,7 +272,7 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
                                 "--global-batch-size) is missing; or give --total")
     D = iters("lr_decay") or N
     W = iters("lr_warmup") or 0
-    frac = number(cfg, "lr_warmup_fraction", origin, None)
+    frac = config_number(cfg, "lr_warmup_fraction", origin, None)
     if frac is not None:
         w = frac * D
         if w != int(w):
@@ -296,7 +310,7 @@ def parse(text: str, origin: str, total: int | None = None) -> Imported:
         if wsd is None:
             raise UnsupportedConfig(f"{origin}: WSD needs --lr-wsd-decay-iters")
         if kind not in WSD_STYLES:
-            raise UnsupportedConfig(f"{origin}: unknown --lr-wsd-decay-style {kind!r}")
+            raise UnsupportedConfig(f"{origin}: unknown --lr-wsd-decay-style {quote(kind)}")
         if kind == "exponential":
             raise UnsupportedConfig(
                 f"{origin}: --lr-wsd-decay-style exponential (Megatron's default) cools down as "
