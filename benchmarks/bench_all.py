@@ -8,7 +8,7 @@ Runs, in order: curve evaluation against bare NumPy and the libraries' scheduler
 throughput and peak memory by run length (bench_export.py), plotting 10^8 against 10^4 steps and
 against bare matplotlib (bench_plot.py), `show`'s summary of long runs against the exact sum at
 2^25 steps (bench_show.py), the training-loop adapters against HF's schedulers
-(bench_adapters.py), and every trainer export and import at 10^6 … 2^53 steps against the
+(bench_adapters.py), every trainer export and import at 10^6 … 2^53 steps against the
 10^6-step time (bench_bounds.py), the predicted update sizes against curve() (bench_updates.py),
 restarts at any length (bench_restarts.py), and the update monitor's overhead on a ~10M-parameter
 transformer (bench_monitor.py). Goals and the numbers from one machine are in
