@@ -163,7 +163,7 @@ def _test_dicts():
 
 
 def _corpus():
-    for path in sorted((ROOT / "tests" / "corpus").iterdir()):
+    for path in sorted(p for p in (ROOT / "tests" / "corpus").iterdir() if p.is_file()):
         text = path.read_bytes().decode("utf-8", errors="replace")
         try:
             data, _ = yamltext.load(text, path.name)

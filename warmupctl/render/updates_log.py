@@ -149,6 +149,10 @@ def _depth_bar(fig: Any, ax: Any, ax2: Any, n: int) -> None:
     bar.ax.tick_params(labelsize=7)
 
 
+#: the columns uniplot's own y labels and frame take beside the plot area
+_UNIPLOT_LABEL_COLUMNS = 14
+
+
 def render_terminal(j: Judged, *, width: int | None = None, height: int = 15,
                     color: bool = False, title: str | None = None) -> str:
     """The median, the largest layer and the equilibrium per step, drawn with uniplot on a log
@@ -157,10 +161,10 @@ def render_terminal(j: Judged, *, width: int | None = None, height: int = 15,
         from uniplot import plot_to_string
     except ImportError as exc:  # pragma: no cover - uniplot is a dependency
         raise WarmupctlError(f"--terminal needs uniplot ({exc}); pip install uniplot") from None
-    from .terminal import _LABEL_COLUMNS, MIN_WIDTH, _tidy_labels, terminal_width
+    from .terminal import MIN_WIDTH, _tidy_labels, terminal_width
 
     total = width or terminal_width()
-    plot_width = max(MIN_WIDTH, total - _LABEL_COLUMNS)
+    plot_width = max(MIN_WIDTH, total - _UNIPLOT_LABEL_COLUMNS)
     step, vals = reduce_rows(j.step, j.values, 2 * plot_width)
     _, med = reduce_rows(j.step, j.median[:, None], 2 * plot_width)
     with np.errstate(all="ignore"):
