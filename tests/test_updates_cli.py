@@ -119,7 +119,7 @@ def test_figure_draws_layers_median_equilibrium_and_rate(tmp_path):
     assert sum(c0[:3]) < sum(c2[:3])
 
 
-def test_png_written_atomically_and_path_printed(tmp_path):
+def test_png_written_atomically_and_named_like_plot(tmp_path):
     log = tmp_path / "u.jsonl"
     _write_log(log)
     out = tmp_path / "fig.png"
@@ -134,7 +134,10 @@ def test_png_written_atomically_and_path_printed(tmp_path):
         r = _run("updates", str(log))
     finally:
         os.chdir(cwd)
-    assert r.stdout.strip() == str(tmp_path / "updates.png")
+    # one form with or without -o, as plot says it; nothing on stdout
+    assert r.stdout == ""
+    assert "warmupctl: wrote updates.png (png, " in r.stderr
+    assert (tmp_path / "updates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_terminal_preview(tmp_path, monkeypatch):

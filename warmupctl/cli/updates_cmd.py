@@ -1,7 +1,6 @@
 """`warmupctl updates`: judge a measured update-size log, or predict update sizes from a spec."""
 
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -11,6 +10,7 @@ import typer
 from ..errors import WarmupctlError, suggest
 from ..fileio import atomic_writer
 from ..monitor import METRICS
+from ..textsafe import visible
 from ._app import app
 from ._common import (
     JsonOpt,
@@ -45,13 +45,10 @@ def _output(output: Optional[str], terminal: bool, default: str) -> tuple[Option
     return path, fmt
 
 
-def _written(path: str, output: Optional[str], terminal: bool, what: str, quiet: bool) -> None:
-    if path == "-":
-        return
-    if output is None and not terminal:
-        sys.stdout.write(os.path.abspath(path) + "\n")
-    else:
-        notice(f"wrote {path} ({what})", quiet)
+def _written(path: str, what: str, quiet: bool) -> None:
+    """One form with or without -o, as plot says it: 'wrote FILE (what)' on stderr."""
+    if path != "-":
+        notice(f"wrote {visible(path)} ({what})", quiet)
 
 
 @app.command()
@@ -69,7 +66,7 @@ def updates(
         Optional[str],
         typer.Option("--output", "-o", metavar="FILE",
                      help="Figure file (.png, .svg or .pdf; '-' is stdout). Default: "
-                     "./updates.png (--predict: ./updates-predicted.png), whose path is printed.",
+                     "./updates.png (--predict: ./updates-predicted.png).",
                      show_default=False, rich_help_panel=FIGURE_PANEL),
     ] = None,
     metric: Annotated[
@@ -179,7 +176,7 @@ def _measured(source: str, *, output: Optional[str], metric: str, layers: Option
     with atomic_writer(path) as stream:
         save_figure(fig, stream, fmt, 150.0)
     if not json:
-        _written(path, output, terminal, f"{fmt}, {len(j.names)} layers", quiet)
+        _written(path, f"{fmt}, {len(j.names)} layers", quiet)
 
 
 def _stream_json(prediction: Any, chunk: int = 1 << 16) -> None:
@@ -251,4 +248,4 @@ def _predict(spec: Optional[str], flags: dict[str, tuple[str, Any]], *, output: 
                              "this build of warmupctl does not have; --json works") from None
     figure(prediction, path, fmt)
     if not json:
-        _written(path, output, False, f"{fmt}, predicted angular update", quiet)
+        _written(path, f"{fmt}, predicted angular update", quiet)
