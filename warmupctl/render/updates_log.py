@@ -99,14 +99,20 @@ def build_figure(j: Judged, *, title: str | None = None, size: tuple[float, floa
         ax.grid(True, which="major", alpha=0.3)
         ymax = ax.get_ylim()[1]
         x0, x1 = ax.get_xlim()
+        marks = []
         if j.warmup_end is not None:
             ax.axvline(j.warmup_end, color="#0072B2", lw=1.0, ls=":")
-            _mark(ax, j.warmup_end, ymax, f"warmup ends\nstep {j.warmup_end:,}", "#0072B2",
-                  x0, x1)
+            marks.append((j.warmup_end, f"warmup ends\nstep {j.warmup_end:,}", "#0072B2"))
         if j.settle is not None and j.settle > j.step[0]:
             ax.axvline(j.settle, color="#009E73", lw=1.0, ls="--")
-            _mark(ax, j.settle, ymax, f"within {BAND:g}× of\nequilibrium from\nstep "
-                  f"{j.settle:,}", "#009E73", x0, x1)
+            marks.append((j.settle, f"within {BAND:g}× of\nequilibrium from\nstep {j.settle:,}",
+                          "#009E73"))
+        # a second label near the first (the updates settle as the warmup ends) goes below it
+        top = 0.99
+        for k, (x, text, color) in enumerate(marks):
+            if k and abs(x - marks[0][0]) < 0.25 * (x1 - x0):
+                top = 0.99 - 0.045 * (marks[0][1].count("\n") + 1) - 0.01
+            _mark(ax, x, top, text, color, x0, x1)
         ax2 = ax.twinx()
         ax2.plot(j.step, j.lr, color=LR_COLOR, lw=1.0, alpha=0.8, label="learning rate (right)")
         ax2.set_ylabel("learning rate", color=LR_COLOR)
@@ -126,12 +132,14 @@ def build_figure(j: Judged, *, title: str | None = None, size: tuple[float, floa
     return fig
 
 
-def _mark(ax: Any, x: float, ymax: float, text: str, color: str, x0: float, x1: float) -> None:
-    """A vertical mark's label at the top, on the side of the line with room for it."""
+def _mark(ax: Any, x: float, top: float, text: str, color: str, x0: float, x1: float) -> None:
+    """A vertical mark's label, its top at ``top`` (a fraction of the axes' height), on the side
+    of the line with room for it."""
     right = x > x0 + 0.7 * (x1 - x0)
-    ax.text(x, ymax, (text.replace("\n", " \n") + " ") if right else
+    ax.text(x, top, (text.replace("\n", " \n") + " ") if right else
             (" " + text.replace("\n", "\n ")), va="top", ha="right" if right else "left",
-            fontsize=8, color=color)
+            fontsize=8, color=color, transform=ax.get_xaxis_transform(), zorder=5,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0})
 
 
 def _depth_bar(fig: Any, ax: Any, ax2: Any, n: int) -> None:
@@ -143,9 +151,13 @@ def _depth_bar(fig: Any, ax: Any, ax2: Any, n: int) -> None:
     from matplotlib.colors import ListedColormap, Normalize
 
     cmap = ListedColormap(colormaps["viridis"](np.linspace(0, 0.9, 256)))
-    bar = fig.colorbar(ScalarMappable(Normalize(0, n - 1), cmap), ax=[ax, ax2], pad=0.01,
+    bar = fig.colorbar(ScalarMappable(Normalize(0, n - 1), cmap), ax=[ax, ax2], pad=0.07,
                        fraction=0.03, aspect=30)
     bar.set_label("layer (order in the log: first → last)", fontsize=8)
+    from matplotlib.ticker import MaxNLocator
+
+    bar.locator = MaxNLocator(nbins=min(n, 8), integer=True)
+    bar.update_ticks()
     bar.ax.tick_params(labelsize=7)
 
 
