@@ -97,7 +97,6 @@ def build_figure(j: Judged, *, title: str | None = None, size: tuple[float, floa
         ax.xaxis.set_major_formatter(lambda v, _p: format_count(v, 3))
         ax.set_xlim(float(j.step[0]), float(j.step[-1]) if len(j.step) > 1 else 1.0)
         ax.grid(True, which="major", alpha=0.3)
-        ymax = ax.get_ylim()[1]
         x0, x1 = ax.get_xlim()
         marks = []
         if j.warmup_end is not None:
