@@ -182,3 +182,11 @@ def test_command_line_values_are_quoted_short(tmp_path, command):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "y" * 81 not in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["hf", "deepspeed"])
+def test_unterminated_string_of_escaped_quotes_is_refused_promptly(tmp_path, fmt):
+    # ~1 MB: '["' then 450,000 escaped quotes. The nesting pre-scan was quadratic on it
+    # (35 minutes to refuse); run_import's 120 s timeout stands guard, the check is the exit.
+    proc = run_import(tmp_path, fmt, '["' + '\\"' * 450_000, name="cfg.json")
+    assert_one_error_line(proc)

@@ -26,7 +26,9 @@ from .yamltext import MAX_BYTES, MAX_DEPTH
 MAX_DIGITS = 100
 
 _LONG_NUMBER = re.compile(r"(?<![\w.])[0-9_]{" + str(MAX_DIGITS + 1) + ",}")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+#: a string (an unterminated one runs to the end: the match never fails, so never backtracks,
+#: and one pass is linear in the text) or a bracket
+_TOKEN = re.compile(r'"(?:[^"\\]+|\\.)*"?|[\[\]{}]', re.S)
 
 
 def _refuse(message: str, origin: str, text: str | None = None, pos: int | None = None,
@@ -43,9 +45,10 @@ def _check_depth(text: str, origin: str) -> None:
     if "[" not in text and "{" not in text:
         return
     depth = 0
-    # strings may hold brackets: blank them out (same length, so positions stay right)
-    flat = _STRING.sub(lambda m: " " * len(m.group()), text)
-    for m in re.finditer(r"[\[\]{}]", flat):
+    # strings may hold brackets: they are matched whole and skipped
+    for m in _TOKEN.finditer(text):
+        if m.group()[0] == '"':
+            continue
         if m.group() in "[{":
             depth += 1
             if depth > MAX_DEPTH:
