@@ -461,3 +461,16 @@ def test_npy_export_of_multipliers_says_so_on_stderr(tmp_path):
     spec.write_text("total: 100\npeak_lr: {multiplier: 1.0}\n")
     r = run("export", str(spec), "-f", "npy", "-o", str(tmp_path / "m.npy"))
     assert r.exit_code == 0 and "multipliers of your peak" in r.stderr
+
+
+def test_fan_in_flag_reaches_the_update_size_rule():
+    # --fan-in came in as text and the parser took only an int: every command refused it
+    r = run("validate", "--total", "10k", "--peak-lr", "1e-2", "--warmup", "none",
+            "--optimizer", "adamw", "--weight-decay", "0.1", "--fan-in", "256",
+            "--init-std", "0.02", "--json")
+    assert r.exit_code in (0, 1), r.output
+    found = {f["rule"]: f["message"] for f in json.loads(r.stdout)}
+    msg = found.get("large-early-updates") or found["early-update-size"]
+    assert "fan-in 256" in msg
+    r = run("show", "--total", "10k", "--peak-lr", "1e-2", "--fan-in", "1")
+    assert r.exit_code == 2 and "--fan-in: expected a whole number ≥ 2" in r.output

@@ -277,6 +277,22 @@ def _text(ctx: _Ctx, data: Mapping[str, Any], key: str) -> str | None:
     return str(value)
 
 
+def _whole(ctx: _Ctx, kp: tuple, value: Any, quiet: bool = False) -> int | None:
+    """A whole count from a number or text (``512``, ``'512'`` from a flag, ``4k``); ``quiet``:
+    ``None`` instead of an error, for a caller that words its own."""
+    try:
+        count = parse_count(value, "a positive count")
+    except UnitError as exc:
+        if quiet:
+            return None
+        raise ctx.error(kp, str(exc), exc.hint) from None
+    if count.denominator != 1:
+        if quiet:
+            return None
+        raise ctx.error(kp, f"expected a whole number, got {value!r}")
+    return int(count)
+
+
 def _training(ctx: _Ctx, data: Mapping[str, Any]) -> dict[str, Any]:
     if "training" not in data or data["training"] is None:
         return {}
@@ -297,18 +313,13 @@ def _training(ctx: _Ctx, data: Mapping[str, Any]) -> dict[str, Any]:
                 raise ctx.error(kp, f"expected an optimizer name, got {_kind(value)}")
             out[key] = value.strip().lower()
         elif key in ("batch_size", "seq_len"):
-            try:
-                count = parse_count(value, "a positive count")
-            except UnitError as exc:
-                raise ctx.error(kp, str(exc), exc.hint) from None
-            if count.denominator != 1:
-                raise ctx.error(kp, f"expected a whole number, got {value!r}")
-            out[key] = int(count)
+            out[key] = _whole(ctx, kp, value)
         elif key == "fan_in":  # a weight row's fan-in (docs/updates.md)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+            n = None if isinstance(value, bool) else _whole(ctx, kp, value, quiet=True)
+            if n is None or n < 2:
                 raise ctx.error(kp, f"expected a whole number ≥ 2, got {value!r}",
                                 "the width a weight row reads, e.g. fan_in: 768")
-            out[key] = value
+            out[key] = n
         elif key == "init_std":  # the init's standard deviation (docs/updates.md)
             out[key] = _Resolver(ctx, Units(), None).positive(value, kp, "a standard deviation")
         else:
