@@ -37,6 +37,9 @@ def _one_error_line(err: bytes, fragment: str) -> None:
     ["-q", "export", "-f", "csv", "-o", "-"],
     ["-q", "validate"],
     ["presets"],
+    ["--version"],
+    ["--help"],
+    ["show", "--help"],
 ])
 def test_a_full_disk_on_stdout_is_one_error_line(args):
     with open("/dev/full", "wb") as full:
@@ -46,7 +49,7 @@ def test_a_full_disk_on_stdout_is_one_error_line(args):
 
 
 @pytest.mark.parametrize("args", [["-q", "show"], ["-q", "lr", "5"], ["-q", "export", "-o", "-"],
-                                  ["-q", "validate"]])
+                                  ["-q", "validate"], ["--version"], ["show", "--help"]])
 def test_a_closed_stdout_is_one_error_line(args):
     proc = subprocess.run(_closing(">&-") + args, stderr=subprocess.PIPE, env=ENV,
                           timeout=120)

@@ -93,4 +93,13 @@ def main() -> None:
     # the first word that is not an option names the command (the root has only flags)
     first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     _register(first if first in COMMANDS else None)
-    _app(prog_name="warmupctl")
+    try:
+        _app(prog_name="warmupctl")
+    except OSError as exc:
+        # output printed by click itself (--help, --version, usage) to a full or closed stdout;
+        # the commands' own output is handled in cli._common.handle_errors
+        from ._common import os_error_text, silence_stdout
+
+        silence_stdout()
+        sys.stderr.write(f"warmupctl: error: {os_error_text(exc)}\n")
+        raise SystemExit(2) from None

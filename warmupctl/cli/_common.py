@@ -194,7 +194,7 @@ def _python_interrupts() -> None:
         pass
 
 
-def _os_error_text(exc: OSError) -> str:
+def os_error_text(exc: OSError) -> str:
     reason = exc.strerror or str(exc)
     if exc.filename is not None:
         return f"cannot use {visible(exc.filename, PATH_LIMIT)}: {reason}"
@@ -226,7 +226,7 @@ def handle_errors(fn: F) -> F:
             # stdout on a full disk (`> /dev/full`), closed (`>&-`), or an I/O error: what is
             # left in its buffer cannot be written either
             silence_stdout()
-            raise fail(_os_error_text(exc)) from None
+            raise fail(os_error_text(exc)) from None
 
     wrapper.__doc__ = help_paragraphs(fn.__doc__)
     return wrapper  # type: ignore[return-value]
