@@ -9,6 +9,7 @@ import typer
 
 from ..errors import WarmupctlError, suggest
 from ..fileio import atomic_writer
+from ..loading import shadowed_preset
 from ..render import X_UNITS, Curve, check_x_unit, parse_range, window
 from ..render.plot import PlotOptions, build_figure, check_size, output_format, save_figure
 from ..sweep import parse_sweep, sweep
@@ -186,11 +187,14 @@ def plot(
         raise WarmupctlError("'-' (stdin) can be given only once")
 
     default_title = None
-    notes: list[str] = []
+    # a file in the folder named like a preset wins over the preset: say so, as show does
+    notes: list[str] = [f"using the file ./{spec}, not the preset of that name (the preset is "
+                        f"preset:{spec})" for spec in spec_list if shadowed_preset(spec)]
     if sweep_spec is not None:
         if len(spec_list) > 1:
             raise WarmupctlError("--sweep draws one spec several times: give a single SPEC")
-        curves, default_title, notes = _sweep_curves(spec_list[0], flags, *sweep_spec)
+        curves, default_title, sweep_notes = _sweep_curves(spec_list[0], flags, *sweep_spec)
+        notes += sweep_notes
     else:
         curves = []
         for spec in spec_list:

@@ -20,6 +20,7 @@ from ._common import (
     emit_json,
     fmt_lr,
     handle_errors,
+    inert,
     longest_word,
     notice,
 )
@@ -142,7 +143,7 @@ def recommend_cmd(
         return
     _print(console(highlight=False), rec, schedule, concerns)
     if updates:
-        console(highlight=False).print(_updates_line(updates), soft_wrap=False)
+        console(highlight=False).print(inert(_updates_line(updates)), soft_wrap=False)
 
 
 def _updates(rec, weight_decay, fan_in, init_std):
@@ -227,10 +228,9 @@ def _print(console: "Console", rec, schedule, concerns) -> None:
         dtext = f"wsd: stable, then a {d['cooldown']:,}-step 1-sqrt cooldown to 0"
     else:
         dtext = f"{d['shape']} to {d['final_lr'] or 0} over {n - w:,} steps"
-    grid.add_row("decay", dtext)
-    from rich.markup import escape
-
-    console.print(f"[bold]{escape(_regime_line(rec))}[/bold]")
+    grid.add_row("decay", inert(dtext))
+    # every text below may quote the user's words (an optimizer, a value): inert, as validate
+    console.print(f"[bold]{inert(_regime_line(rec))}[/bold]")
     console.print()
     console.print("[bold]recommended schedule[/bold]")
     console.print(grid)
@@ -238,19 +238,20 @@ def _print(console: "Console", rec, schedule, concerns) -> None:
     table = Table(title="rules that shaped it (docs/rules.md explains each; \"decided\": yes = "
                         "this rule set the number, no = shown for context)",
                   title_justify="left", show_edge=False, highlight=False)
-    cites = [BASIS_BY_ID[r["rule"]].cite for r in rec.rules]
-    values = [_value(r["value"]) for r in rec.rules]
+    cites = [inert(BASIS_BY_ID[r["rule"]].cite) for r in rec.rules]
+    values = [inert(_value(r["value"])) for r in rec.rules]
     table.add_column("rule", no_wrap=True)
     table.add_column("value", min_width=longest_word(values))
     table.add_column("decided", no_wrap=True)
     table.add_column("source", min_width=longest_word(cites))
     for r, value, cite in zip(rec.rules, values, cites, strict=True):
-        table.add_row(r["rule"], value, "yes" if r["bound"] else "no", cite)
+        table.add_row(inert(r["rule"]), value, "yes" if r["bound"] else "no", cite)
     console.print(table)
     console.print()
     for c in rec.conflicts:
-        console.print(f"[yellow]conflict[/yellow] {' vs '.join(c['rules'])}: {c['message']}")
+        console.print(f"[yellow]conflict[/yellow] {inert(' vs '.join(c['rules']))}: "
+                      f"{inert(c['message'])}")
         console.print()
-    console.print(rec.explanation, soft_wrap=False)
+    console.print(inert(rec.explanation), soft_wrap=False)
     for f in concerns:
-        console.print(f"[yellow]{f.severity}[/yellow] {f.rule}: {f.message}")
+        console.print(f"[yellow]{inert(f.severity)}[/yellow] {inert(f.rule)}: {inert(f.message)}")

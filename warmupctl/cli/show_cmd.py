@@ -69,6 +69,11 @@ def _sparkline(schedule: Schedule, width: int) -> str:
     return "".join(BLOCKS[int(k)] for k in levels)
 
 
+def _and(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _tokens(x: Optional[float]) -> str:
     return f"{format_count(x)} tokens" if x else ""
 
@@ -81,9 +86,12 @@ def _print_summary(console: "Console", info: dict) -> None:
         title += f" — {info['description']}"
     console.print(f"[bold]{inert(title)}[/bold]")
     if info.get("flags"):
-        console.print(f"[bold]changed by {inert(info['flags'])}[/bold] "
-                      "[dim](the description, source and note are the spec's, "
-                      "before the flags)[/dim]")
+        # the remark is about the texts printed with it: none shown (the flags removed them,
+        # or the spec has none), no remark
+        shown = [k for k in ("description", "source", "note") if info.get(k)]
+        remark = (f" [dim](the {_and(shown)} {'is' if len(shown) == 1 else 'are'} the spec's, "
+                  "before the flags)[/dim]" if shown else "")
+        console.print(f"[bold]changed by {inert(info['flags'])}[/bold]{remark}")
     if info["source"]:
         console.print(f"[dim]source: {inert(info['source'])}[/dim]")
     if info["note"]:
